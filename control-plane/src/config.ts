@@ -1,0 +1,89 @@
+import { z } from 'zod';
+
+const boolean = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+
+const cells = z
+  .string()
+  .regex(/^[a-z0-9-]+:\d+(,[a-z0-9-]+:\d+)*$/, 'expected "id:capacity[,id:capacity…]", e.g. "cell-1:1000"')
+  .transform((value) =>
+    value.split(',').map((entry) => {
+      const [id, capacity] = entry.split(':');
+      return { id: id!, capacity: Number(capacity) };
+    }),
+  );
+
+const keyEncryptionKey = z
+  .string()
+  .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
+  .transform((value) => Buffer.from(value, 'base64'));
+
+/** Every setting of the control plane, read from the environment; each has its default beside it. */
+export const configSchema = z.object({
+  /** Port to listen on; 0 picks a free one. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('127.0.0.1'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** JWKS of the auth provider; user JWTs are verified against it. */
+  AUTH_JWKS_URL: z.url(),
+  /** Expected `iss` of user JWTs; unchecked when unset. */
+  AUTH_ISSUER: z.string().optional(),
+  /** Expected `aud` of user JWTs; unchecked when unset. */
+  AUTH_AUDIENCE: z.string().optional(),
+  /** Key-encryption key for customer secrets: 32 bytes, base64. */
+  SECRETS_KEK: keyEncryptionKey,
+  SECRETS_KEK_ID: z.string().min(1).default('kek-1'),
+  /** Bearer token of the platform-operator API under /v1/admin; that API is off when unset. */
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Test mode: exposes POST /v1/admin/clock to move the flow clock forward. Never in production. */
+  TEST_MODE: boolean.default(false),
+  /** Data-plane cells and their capacity in resources. */
+  CELLS: cells.default([{ id: 'cell-1', capacity: 1000 }]),
+  INVITATION_TTL_HOURS: z.coerce.number().positive().default(168),
+  FLOW_WORKER_ENABLED: boolean.default(true),
+  FLOW_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  FLOW_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  FLOW_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(5),
+  FLOW_RETRY_BASE_MS: z.coerce.number().int().min(1).default(200),
+  FLOW_RETRY_MAX_MS: z.coerce.number().int().min(1).default(60_000),
+  /** Safety-net sweep for runnable flows; the happy path is woken by LISTEN/NOTIFY. */
+  FLOW_SWEEP_MS: z.coerce.number().int().min(10).default(1_000),
+  /** A flow in one state longer than this counts as stuck in metrics and the admin API. */
+  FLOW_STUCK_AFTER_MS: z.coerce.number().int().min(1).default(300_000),
+  /** How long a provisioning flow waits for the data plane before it fails. */
+  PROVISION_TIMEOUT_MS: z.coerce.number().int().min(1).default(600_000),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_SERVICE_NAME: z.string().default('planewright-control-plane'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(
+      `PW_CONFIG_INVALID: the control plane's configuration is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Validates the environment once, at start-up; the error names every bad or missing value. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const input = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        return `${name}: ${issue.code === 'invalid_type' && input[name] === undefined ? 'is required' : issue.message}`;
+      }),
+    );
+  }
+  return parsed.data;
+}

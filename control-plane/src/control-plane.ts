@@ -1,0 +1,91 @@
+import type { Server } from 'node:http';
+import pino from 'pino';
+import { createApp } from './app.ts';
+import { createJwksKeyGetter } from './auth/authenticate.ts';
+import type { Config } from './config.ts';
+import { createPool } from './db/pool.ts';
+import type { AppDeps } from './deps.ts';
+import { flowDefinitions } from './flows/definitions/index.ts';
+import { FlowEngine } from './flows/engine.ts';
+import { registerFlowGauges } from './flows/metrics.ts';
+import { createMetrics } from './telemetry/metrics.ts';
+
+export interface StartedControlPlane {
+  /** `http://HOST:PORT` the API listens on. */
+  url: string;
+  deps: AppDeps;
+  server: Server;
+  /** Stops taking requests, finishes those in flight and the running flow steps, then closes the pool. */
+  stop(): Promise<void>;
+}
+
+/** Wires the control plane from a validated config: pool, metrics, flow engine and the express app. */
+export function createControlPlane(config: Config, options: { logger?: pino.Logger } = {}) {
+  const logger =
+    options.logger ?? pino({ level: config.LOG_LEVEL, base: { service: config.OTEL_SERVICE_NAME } });
+  const db = createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX);
+  const metrics = createMetrics();
+  const flows = new FlowEngine({
+    db,
+    databaseUrl: config.DATABASE_URL,
+    logger,
+    metrics,
+    definitions: flowDefinitions(config),
+    concurrency: config.FLOW_CONCURRENCY,
+    leaseMs: config.FLOW_LEASE_MS,
+    maxAttempts: config.FLOW_MAX_ATTEMPTS,
+    retryBaseMs: config.FLOW_RETRY_BASE_MS,
+    retryMaxMs: config.FLOW_RETRY_MAX_MS,
+    sweepMs: config.FLOW_SWEEP_MS,
+  });
+  registerFlowGauges(metrics, db, config);
+  let shuttingDown = false;
+  const deps: AppDeps = {
+    config,
+    db,
+    jwks: createJwksKeyGetter(config),
+    logger,
+    metrics,
+    flows,
+    isShuttingDown: () => shuttingDown,
+  };
+  const app = createApp(deps);
+
+  async function start(): Promise<StartedControlPlane> {
+    await syncCells(deps);
+    if (config.FLOW_WORKER_ENABLED) await flows.start();
+    const server = app.listen(config.PORT, config.HOST);
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.PORT;
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        shuttingDown = true;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const deadline = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS).unref();
+        await Promise.all([closed, flows.stop(config.SHUTDOWN_TIMEOUT_MS)]);
+        clearTimeout(deadline);
+        await db.end();
+      })();
+      return stopping;
+    };
+    return { url: `http://${config.HOST}:${port}`, deps, server, stop };
+  }
+
+  return { app, deps, start };
+}
+
+/** Cells come from configuration; capacity follows the config, placements already made stay. */
+async function syncCells(deps: AppDeps): Promise<void> {
+  for (const cell of deps.config.CELLS) {
+    await deps.db.query(
+      `INSERT INTO cells (id, capacity) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET capacity = EXCLUDED.capacity`,
+      [cell.id, cell.capacity],
+    );
+  }
+}

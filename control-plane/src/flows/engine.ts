@@ -1,0 +1,390 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Db } from '../db/pool.ts';
+import { withTransaction } from '../db/pool.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import { inSpan } from '../telemetry/tracing.ts';
+import {
+  type FlowContext,
+  type FlowDefinition,
+  PermanentStepError,
+  type StepContext,
+  type StepOutcome,
+} from './definition.ts';
+import { flowChannel } from './start.ts';
+
+export interface FlowEngineOptions {
+  db: Db;
+  /** A connection string for the LISTEN connection (it must not come from the pool). */
+  databaseUrl: string;
+  logger: Logger;
+  metrics: Metrics;
+  definitions: FlowDefinition<never>[];
+  concurrency: number;
+  leaseMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  sweepMs: number;
+}
+
+interface FlowRow {
+  id: string;
+  type: string;
+  state: string;
+  org_id: string | null;
+  context: FlowContext;
+  step_index: number;
+  attempts: number;
+  traceparent: string | null;
+  /** Attempts of this step that started and never ended: their worker died. */
+  abandoned: number;
+}
+
+/**
+ * Runs persisted flows. Several engines (in several processes) may share one database: a flow is
+ * claimed with `FOR UPDATE SKIP LOCKED` and a lease, renewed while a step runs and taken over by
+ * another engine when its holder dies. Work is found through LISTEN/NOTIFY, a timer for the next
+ * due flow, and a slow sweep as the safety net.
+ */
+export class FlowEngine {
+  readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly options: FlowEngineOptions;
+  private readonly definitions = new Map<string, FlowDefinition<FlowContext>>();
+  private readonly running = new Set<Promise<void>>();
+  private listener: pg.Client | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private dueTimer: NodeJS.Timeout | undefined;
+  private polling = false;
+  private pollAgain = false;
+  private stopping = false;
+  private started = false;
+
+  constructor(options: FlowEngineOptions) {
+    this.options = options;
+    for (const definition of options.definitions) {
+      this.definitions.set(definition.type, definition as unknown as FlowDefinition<FlowContext>);
+    }
+  }
+
+  get types(): string[] {
+    return [...this.definitions.keys()];
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const { default: pgModule } = await import('pg');
+    this.listener = new pgModule.Client({ connectionString: this.options.databaseUrl });
+    this.listener.on('notification', () => this.wake());
+    // losing the LISTEN connection only slows hand-offs down to the sweep; never crash for it
+    this.listener.on('error', (error) => this.options.logger.warn({ err: error }, 'flow listener lost'));
+    await this.listener.connect();
+    await this.listener.query(`LISTEN ${flowChannel}`);
+    this.sweepTimer = setInterval(() => this.wake(), this.options.sweepMs);
+    this.wake();
+  }
+
+  /** Stops claiming work, lets running steps finish (up to `timeoutMs`), and hands their flows back. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    clearInterval(this.sweepTimer);
+    clearTimeout(this.dueTimer);
+    const drained = Promise.allSettled([...this.running]);
+    await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    await this.listener?.end().catch(() => {});
+  }
+
+  /** Looks for due flows now (called on NOTIFY, on timers, and after a flow finishes). */
+  wake(): void {
+    if (this.stopping || !this.started) return;
+    if (this.polling) {
+      this.pollAgain = true;
+      return;
+    }
+    this.polling = true;
+    void this.poll()
+      .catch((error) => this.options.logger.error({ err: error }, 'flow poll failed'))
+      .finally(() => {
+        this.polling = false;
+        if (this.pollAgain) {
+          this.pollAgain = false;
+          this.wake();
+        }
+      });
+  }
+
+  private async poll(): Promise<void> {
+    const free = this.options.concurrency - this.running.size;
+    if (free <= 0) return;
+    const claimed = await this.claim(free);
+    for (const flow of claimed) {
+      const task = this.runFlow(flow)
+        .catch((error) => this.options.logger.error({ err: error, flowId: flow.id }, 'flow run failed'))
+        .finally(() => {
+          this.running.delete(task);
+          this.wake();
+        });
+      this.running.add(task);
+    }
+    if (claimed.length === free) this.pollAgain = true;
+    else await this.scheduleNextDue();
+  }
+
+  private async claim(limit: number): Promise<FlowRow[]> {
+    const types = this.types;
+    const { rows } = await this.options.db.query<FlowRow>(
+      `WITH due AS (
+         SELECT id FROM flows
+          WHERE state IN ('pending', 'running', 'waiting') AND type = ANY($4::text[])
+            AND next_run_at <= clock_now()
+            AND (lease_expires_at IS NULL OR lease_expires_at < clock_timestamp())
+          ORDER BY next_run_at
+          LIMIT $2
+          FOR UPDATE SKIP LOCKED)
+       UPDATE flows f
+          SET state = 'running', lease_owner = $1,
+              lease_expires_at = clock_timestamp() + make_interval(secs => $3 / 1000.0),
+              state_changed_at = CASE WHEN f.state <> 'running' THEN now() ELSE f.state_changed_at END,
+              updated_at = now()
+         FROM due WHERE f.id = due.id
+       RETURNING f.id, f.type, f.state, f.org_id, f.context, f.step_index, f.attempts, f.traceparent,
+         (SELECT count(*)::int FROM flow_steps s WHERE s.flow_id = f.id AND s.ended_at IS NULL) AS abandoned`,
+      [this.workerId, limit, this.options.leaseMs, types],
+    );
+    return rows;
+  }
+
+  /** Sleeps until the earliest future flow is due, so timers and retries fire on time without polling. */
+  private async scheduleNextDue(): Promise<void> {
+    const { rows } = await this.options.db.query<{ ms: number | null }>(
+      `SELECT GREATEST(0, EXTRACT(EPOCH FROM (min(next_run_at) - clock_now())) * 1000)::float8 AS ms
+         FROM flows WHERE state IN ('pending', 'waiting') AND type = ANY($1::text[])`,
+      [this.types],
+    );
+    const ms = rows[0]?.ms;
+    clearTimeout(this.dueTimer);
+    if (ms !== null && ms !== undefined && ms < this.options.sweepMs) {
+      this.dueTimer = setTimeout(() => this.wake(), Math.ceil(ms) + 1);
+    }
+  }
+
+  private async runFlow(flow: FlowRow): Promise<void> {
+    const definition = this.definitions.get(flow.type)!;
+    if (flow.abandoned > 0) {
+      // the previous holder died in the middle of a step: that attempt counts, so a step that
+      // always crashes its process still ends in `failed`
+      await this.options.db.query(
+        `UPDATE flow_steps SET ended_at = clock_timestamp(), outcome = 'abandoned',
+                error = 'the worker running this step stopped (its lease expired)'
+          WHERE flow_id = $1 AND ended_at IS NULL`,
+        [flow.id],
+      );
+      flow.attempts += 1;
+    }
+    let previousEnd: number | undefined;
+    while (!this.stopping) {
+      const step = definition.steps[flow.step_index];
+      if (!step) return;
+      const maxAttempts = definition.maxAttempts ?? this.options.maxAttempts;
+      if (flow.attempts >= maxAttempts) {
+        await this.finish(flow, 'failed', `step ${step.name} did not complete in ${maxAttempts} attempts`);
+        return;
+      }
+      if (previousEnd !== undefined) {
+        this.options.metrics.flowHandoff.observe(
+          { flow_type: flow.type },
+          (performance.now() - previousEnd) / 1000,
+        );
+      }
+      const next = await this.runStep(flow, definition, step.name);
+      previousEnd = performance.now();
+      if (!next) return;
+      flow = next;
+    }
+    // stopping: hand the flow back so another process continues it at once
+    await this.options.db.query(
+      `UPDATE flows SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, next_run_at = now(),
+              state_changed_at = now(), updated_at = now()
+        WHERE id = $1 AND lease_owner = $2 AND state = 'running'`,
+      [flow.id, this.workerId],
+    );
+  }
+
+  /** Runs one attempt of one step; returns the flow to continue with, or undefined when the flow left this worker. */
+  private async runStep(
+    flow: FlowRow,
+    definition: FlowDefinition<FlowContext>,
+    stepName: string,
+  ): Promise<FlowRow | undefined> {
+    const { db, logger, metrics } = this.options;
+    const step = definition.steps[flow.step_index]!;
+    const attempt = flow.attempts + 1;
+    const { rows } = await db.query<{ id: number }>(
+      `INSERT INTO flow_steps (flow_id, step, attempt, worker, started_at) VALUES ($1, $2, $3, $4, clock_timestamp()) RETURNING id`,
+      [flow.id, stepName, attempt, this.workerId],
+    );
+    const stepRowId = rows[0]!.id;
+    const renew = setInterval(
+      () => {
+        void db
+          .query(
+            `UPDATE flows SET lease_expires_at = clock_timestamp() + make_interval(secs => $3 / 1000.0)
+            WHERE id = $1 AND lease_owner = $2`,
+            [flow.id, this.workerId, this.options.leaseMs],
+          )
+          .catch(() => {});
+      },
+      Math.max(50, Math.floor(this.options.leaseMs / 3)),
+    );
+    const started = performance.now();
+    let outcome: StepOutcome<FlowContext>;
+    let failure: Error | undefined;
+    try {
+      outcome = await inSpan(
+        `flow ${flow.type} ${stepName}`,
+        { 'flow.id': flow.id, 'flow.type': flow.type, 'flow.step': stepName, 'flow.attempt': attempt },
+        () => step.run(this.stepContext(flow, stepName, attempt)),
+        flow.traceparent,
+      );
+    } catch (error) {
+      failure = error as Error;
+    } finally {
+      clearInterval(renew);
+    }
+    const waiting = !failure && outcome! && outcome.wait;
+    const label = failure ? 'failed' : waiting ? 'waiting' : 'succeeded';
+    metrics.flowStepDuration.observe(
+      { flow_type: flow.type, step: stepName, outcome: label },
+      (performance.now() - started) / 1000,
+    );
+
+    return withTransaction(db, async (tx) => {
+      const owned = await tx.query<{ state: string }>(
+        'SELECT state FROM flows WHERE id = $1 AND lease_owner = $2 FOR UPDATE',
+        [flow.id, this.workerId],
+      );
+      await tx.query(
+        `UPDATE flow_steps SET ended_at = clock_timestamp(), outcome = $2, error = $3 WHERE id = $1`,
+        [stepRowId, label, failure ? failure.message.slice(0, 2000) : null],
+      );
+      // cancelled, or taken over after our lease expired: this result is not ours to apply
+      if (owned.rows[0]?.state !== 'running') return undefined;
+
+      if (failure) {
+        const permanent = failure instanceof PermanentStepError;
+        const attempts = flow.attempts + 1;
+        const maxAttempts = definition.maxAttempts ?? this.options.maxAttempts;
+        if (permanent || attempts >= maxAttempts) {
+          logger.warn({ flowId: flow.id, step: stepName, err: failure }, 'flow failed');
+          await this.finishIn(tx, flow, 'failed', `step ${stepName} failed: ${failure.message}`);
+          return undefined;
+        }
+        const delayMs = this.backoffMs(attempts);
+        await tx.query(
+          `UPDATE flows SET state = 'pending', attempts = $2, last_error = $3, lease_owner = NULL, lease_expires_at = NULL,
+                  next_run_at = clock_now() + make_interval(secs => $4 / 1000.0), state_changed_at = now(), updated_at = now()
+            WHERE id = $1`,
+          [flow.id, attempts, `step ${stepName} failed: ${failure.message}`.slice(0, 2000), delayMs],
+        );
+        return undefined;
+      }
+
+      const context = outcome?.context ? { ...flow.context, ...outcome.context } : flow.context;
+      if (waiting) {
+        await tx.query(
+          `UPDATE flows SET state = 'waiting', context = $2, attempts = 0, wait_for = $3, lease_owner = NULL, lease_expires_at = NULL,
+                  next_run_at = COALESCE($4::timestamptz, 'infinity'), last_error = NULL,
+                  state_changed_at = CASE WHEN state <> 'waiting' THEN now() ELSE state_changed_at END, updated_at = now()
+            WHERE id = $1`,
+          [flow.id, JSON.stringify(context), waiting.signal ?? null, waiting.until ?? null],
+        );
+        return undefined;
+      }
+      const nextIndex = flow.step_index + 1;
+      const done = nextIndex >= definition.steps.length;
+      if (done) {
+        await tx.query('UPDATE flows SET context = $2 WHERE id = $1', [flow.id, JSON.stringify(context)]);
+        await this.finishIn(tx, flow, 'succeeded', null);
+        return undefined;
+      }
+      await tx.query(
+        `UPDATE flows SET context = $2, step_index = $3, current_step = $4, attempts = 0, wait_for = NULL, last_error = NULL,
+                lease_expires_at = clock_timestamp() + make_interval(secs => $5 / 1000.0), updated_at = now()
+          WHERE id = $1`,
+        [
+          flow.id,
+          JSON.stringify(context),
+          nextIndex,
+          definition.steps[nextIndex]!.name,
+          this.options.leaseMs,
+        ],
+      );
+      return { ...flow, context, step_index: nextIndex, attempts: 0, abandoned: 0 };
+    });
+  }
+
+  private stepContext(flow: FlowRow, step: string, attempt: number): StepContext<FlowContext> {
+    const { db, logger } = this.options;
+    const idempotencyKey = (name?: string) => (name ? `${flow.id}:${step}:${name}` : `${flow.id}:${step}`);
+    return {
+      flowId: flow.id,
+      flowType: flow.type,
+      orgId: flow.org_id,
+      step,
+      attempt,
+      context: flow.context,
+      db,
+      logger: logger.child({ flowId: flow.id, flowType: flow.type, step, attempt }),
+      idempotencyKey,
+      async once(name, fn) {
+        const key = idempotencyKey(name);
+        return withTransaction(db, async (tx) => {
+          const saved = await tx.query('SELECT result FROM flow_effects WHERE key = $1', [key]);
+          if (saved.rows[0]) return saved.rows[0].result;
+          const result = await fn(tx, key);
+          // a second runner of this step (a zombie whose lease expired) fails here and rolls back its effect
+          await tx.query('INSERT INTO flow_effects (key, flow_id, step, result) VALUES ($1, $2, $3, $4)', [
+            key,
+            flow.id,
+            step,
+            JSON.stringify(result ?? null),
+          ]);
+          return result;
+        });
+      },
+      async now() {
+        const { rows } = await db.query<{ now: Date }>('SELECT clock_now() AS now');
+        return rows[0]!.now;
+      },
+    };
+  }
+
+  /** Exponential backoff with equal jitter (half fixed, half random), capped. */
+  private backoffMs(attempts: number): number {
+    const ceiling = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (attempts - 1));
+    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+
+  private async finish(flow: FlowRow, state: 'succeeded' | 'failed', error: string | null): Promise<void> {
+    await withTransaction(this.options.db, (tx) => this.finishIn(tx, flow, state, error));
+  }
+
+  private async finishIn(
+    tx: pg.PoolClient,
+    flow: FlowRow,
+    state: 'succeeded' | 'failed',
+    error: string | null,
+  ): Promise<void> {
+    await tx.query(
+      `UPDATE flows SET state = $2, last_error = COALESCE($3, last_error), lease_owner = NULL, lease_expires_at = NULL,
+              completed_at = now(), state_changed_at = now(), updated_at = now(), wait_for = NULL
+        WHERE id = $1`,
+      [flow.id, state, error],
+    );
+    this.options.metrics.flowsFinished.inc({ flow_type: flow.type, state });
+  }
+}

@@ -1,0 +1,55 @@
+import type { Queryable } from '../db/pool.ts';
+import { currentTraceparent } from '../telemetry/tracing.ts';
+import type { FlowContext } from './definition.ts';
+
+export const flowChannel = 'planewright_flows';
+
+export interface StartFlowInput {
+  type: string;
+  orgId?: string | null;
+  context: FlowContext;
+  /** A second start with the same key returns the first flow instead of starting another. */
+  dedupeKey?: string;
+  /** Default: the traceparent of the active span (the request that starts the flow). */
+  traceparent?: string | null;
+}
+
+/**
+ * Records a new flow. Call it with the transaction that makes the change causing the flow, so
+ * both commit or neither does; workers are woken when that transaction commits.
+ */
+export async function startFlow(
+  db: Queryable,
+  input: StartFlowInput,
+): Promise<{ id: string; created: boolean }> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO flows (type, org_id, context, dedupe_key, traceparent)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
+    [
+      input.type,
+      input.orgId ?? null,
+      JSON.stringify(input.context),
+      input.dedupeKey ?? null,
+      input.traceparent ?? currentTraceparent() ?? null,
+    ],
+  );
+  if (rows[0]) {
+    await db.query(`SELECT pg_notify($1, 'start')`, [flowChannel]);
+    return { id: rows[0].id, created: true };
+  }
+  const existing = await db.query<{ id: string }>('SELECT id FROM flows WHERE dedupe_key = $1', [
+    input.dedupeKey,
+  ]);
+  return { id: existing.rows[0]!.id, created: false };
+}
+
+/** Wakes every flow waiting on `signal` (a step that returned `wait: { signal }`). */
+export async function signalFlows(db: Queryable, signal: string): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE flows SET next_run_at = now() - interval '1 millisecond' WHERE state = 'waiting' AND wait_for = $1`,
+    [signal],
+  );
+  if (rowCount) await db.query(`SELECT pg_notify($1, 'signal')`, [flowChannel]);
+  return rowCount ?? 0;
+}

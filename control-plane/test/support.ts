@@ -1,0 +1,193 @@
+// Test support for the control plane's own tests: a database cloned per test file, a JWKS the
+// tests sign tokens with, and the app started on a free port over real HTTP.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { createControlPlane, loadConfig, type StartedControlPlane } from '../index.ts';
+
+/** A fresh database for one test file, cloned from the migrated template. */
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const { adminUrl, templateDatabase } = inject('postgres');
+  const name = `t_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${templateDatabase}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export interface TestAuth {
+  jwksUrl: string;
+  issuer: string;
+  /** Signs a user token as the auth provider would. */
+  token(claims: {
+    sub: string;
+    email?: string;
+    name?: string;
+    iat?: number;
+    exp?: number | string;
+  }): Promise<string>;
+  /** Signs a token with a key the JWKS does not hold. */
+  forgedToken(sub: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Serves a JWKS over HTTP and signs tokens with its key, standing in for the auth provider. */
+export async function startTestAuth(): Promise<TestAuth> {
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const forger = await generateKeyPair('ES256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' };
+  const server: Server = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const issuer = `http://127.0.0.1:${port}/`;
+  const sign = (key: Parameters<SignJWT['sign']>[0], claims: Parameters<TestAuth['token']>[0]) => {
+    const jwt = new SignJWT({ email: claims.email, name: claims.name })
+      .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
+      .setSubject(claims.sub)
+      .setIssuer(issuer)
+      .setAudience('planewright')
+      .setIssuedAt(claims.iat)
+      .setExpirationTime(claims.exp ?? '1h');
+    return jwt.sign(key);
+  };
+  return {
+    jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+    issuer,
+    token: (claims) => sign(privateKey, claims),
+    forgedToken: (sub) => sign(forger.privateKey, { sub }),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+export const testKek = randomBytes(32).toString('base64');
+export const testAdminToken = 'test-admin-token-0123456789';
+
+/** The environment a test control plane runs with; tests override single values. */
+export function testEnv(databaseUrl: string, auth: TestAuth, overrides: Record<string, string> = {}) {
+  return {
+    PORT: '0',
+    DATABASE_URL: databaseUrl,
+    AUTH_JWKS_URL: auth.jwksUrl,
+    AUTH_ISSUER: auth.issuer,
+    AUTH_AUDIENCE: 'planewright',
+    SECRETS_KEK: testKek,
+    ADMIN_TOKEN: testAdminToken,
+    TEST_MODE: 'true',
+    LOG_LEVEL: 'silent',
+    CELLS: 'cell-1:100,cell-2:100',
+    FLOW_SWEEP_MS: '200',
+    FLOW_RETRY_BASE_MS: '20',
+    FLOW_RETRY_MAX_MS: '200',
+    ...overrides,
+  };
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A small JSON client over real HTTP, authenticated with `token` (a JWT or an API key). */
+export function apiClient(baseUrl: string, token?: string) {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse> => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {}
+    return { status: response.status, headers: response.headers, body: parsed };
+  };
+  return {
+    get: (path: string, headers?: Record<string, string>) => call('GET', path, undefined, headers),
+    post: (path: string, body?: unknown, headers?: Record<string, string>) =>
+      call('POST', path, body, headers),
+    put: (path: string, body?: unknown) => call('PUT', path, body),
+    patch: (path: string, body?: unknown) => call('PATCH', path, body),
+    delete: (path: string) => call('DELETE', path),
+    call,
+  };
+}
+export type ApiClient = ReturnType<typeof apiClient>;
+
+export interface TestControlPlane extends StartedControlPlane {
+  auth: TestAuth;
+  databaseUrl: string;
+  /** A client for a new user: a token with a fresh subject and email. */
+  newUser(name?: string): Promise<{ client: ApiClient; token: string; sub: string; email: string }>;
+  /** A new user who owns a new organization. */
+  newOrg(
+    name?: string,
+  ): Promise<{ client: ApiClient; token: string; sub: string; email: string; orgId: string }>;
+  admin: ApiClient;
+  anonymous: ApiClient;
+  close(): Promise<void>;
+}
+
+/** Starts the control plane in this process on a fresh database; `close()` stops it and drops the database. */
+export async function startTestControlPlane(
+  overrides: Record<string, string> = {},
+): Promise<TestControlPlane> {
+  const database = await createTestDatabase();
+  const auth = await startTestAuth();
+  const config = loadConfig(testEnv(database.url, auth, overrides));
+  const started = await createControlPlane(config).start();
+  let counter = 0;
+  const newUser = async (name = 'user') => {
+    counter += 1;
+    const sub = `auth0|${name}-${counter}-${randomUUID().slice(0, 8)}`;
+    const email = `${name}-${counter}@example.test`;
+    const token = await auth.token({ sub, email, name });
+    return { client: apiClient(started.url, token), token, sub, email };
+  };
+  return {
+    ...started,
+    auth,
+    databaseUrl: database.url,
+    newUser,
+    async newOrg(name = 'acme') {
+      const user = await newUser(`${name}-owner`);
+      const slug = `${name}-${randomUUID().slice(0, 8)}`;
+      const created = await user.client.post('/v1/orgs', { name, slug });
+      if (created.status !== 201) throw new Error(`creating an org failed: ${JSON.stringify(created.body)}`);
+      return { ...user, orgId: created.body.id as string };
+    },
+    admin: apiClient(started.url, testAdminToken),
+    anonymous: apiClient(started.url),
+    async close() {
+      await started.stop();
+      await auth.close();
+      await database.drop();
+    },
+  };
+}

