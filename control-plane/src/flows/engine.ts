@@ -13,7 +13,7 @@ import {
   type StepContext,
   type StepOutcome,
 } from './definition.ts';
-import { flowChannel } from './start.ts';
+import { flowChannel, flowDoneChannel } from './start.ts';
 
 export interface FlowEngineOptions {
   db: Db;
@@ -61,6 +61,7 @@ export class FlowEngine {
   private pollAgain = false;
   private stopping = false;
   private started = false;
+  private readonly completionWaiters = new Map<string, Set<() => void>>();
 
   constructor(options: FlowEngineOptions) {
     this.options = options;
@@ -78,11 +79,14 @@ export class FlowEngine {
     this.started = true;
     const { default: pgModule } = await import('pg');
     this.listener = new pgModule.Client({ connectionString: this.options.databaseUrl });
-    this.listener.on('notification', () => this.wake());
+    this.listener.on('notification', (message) => {
+      if (message.channel === flowDoneChannel) this.completionWaiters.get(message.payload ?? '')?.forEach((resolve) => resolve());
+      else this.wake();
+    });
     // losing the LISTEN connection only slows hand-offs down to the sweep; never crash for it
     this.listener.on('error', (error) => this.options.logger.warn({ err: error }, 'flow listener lost'));
     await this.listener.connect();
-    await this.listener.query(`LISTEN ${flowChannel}`);
+    await this.listener.query(`LISTEN ${flowChannel}; LISTEN ${flowDoneChannel}`);
     this.sweepTimer = setInterval(() => this.wake(), this.options.sweepMs);
     this.wake();
   }
@@ -96,6 +100,43 @@ export class FlowEngine {
     const drained = Promise.allSettled([...this.running]);
     await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
     await this.listener?.end().catch(() => {});
+  }
+
+  /**
+   * Waits until flow `id` is finished (succeeded, failed or cancelled) by any process, or for
+   * `timeoutMs`; answers its state and last error, or undefined when it is still going.
+   */
+  async waitForCompletion(id: string, timeoutMs: number): Promise<{ state: string; lastError: string | null } | undefined> {
+    const read = async () => {
+      const { rows } = await this.options.db.query<{ state: string; last_error: string | null }>(
+        'SELECT state, last_error FROM flows WHERE id = $1',
+        [id],
+      );
+      const row = rows[0];
+      return row && ['succeeded', 'failed', 'cancelled'].includes(row.state)
+        ? { state: row.state, lastError: row.last_error }
+        : undefined;
+    };
+    let resolveDone!: () => void;
+    const done = new Promise<void>((resolve) => {
+      resolveDone = resolve;
+    });
+    const waiters = this.completionWaiters.get(id) ?? new Set();
+    waiters.add(resolveDone);
+    this.completionWaiters.set(id, waiters);
+    try {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const result = await read();
+        const left = deadline - Date.now();
+        if (result || left <= 0) return result;
+        // a missed notification costs at most 250 ms
+        await Promise.race([done, new Promise((resolve) => setTimeout(resolve, Math.min(left, 250)))]);
+      }
+    } finally {
+      waiters.delete(resolveDone);
+      if (waiters.size === 0) this.completionWaiters.delete(id);
+    }
   }
 
   /** Looks for due flows now (called on NOTIFY, on timers, and after a flow finishes). */
@@ -385,6 +426,7 @@ export class FlowEngine {
         WHERE id = $1`,
       [flow.id, state, error],
     );
+    await tx.query('SELECT pg_notify($1, $2)', [flowDoneChannel, flow.id]);
     this.options.metrics.flowsFinished.inc({ flow_type: flow.type, state });
   }
 }

@@ -3,6 +3,8 @@ import { currentTraceparent } from '../telemetry/tracing.ts';
 import type { FlowContext } from './definition.ts';
 
 export const flowChannel = 'planewright_flows';
+/** Carries the id of each flow that finished, for `FlowEngine.waitForCompletion`. */
+export const flowDoneChannel = 'planewright_flow_done';
 
 export interface StartFlowInput {
   type: string;
