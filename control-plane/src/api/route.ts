@@ -1,6 +1,6 @@
 import { OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import type { Request, Response, Router } from 'express';
-import type { Principal, Role } from '../auth/principal.ts';
+import type { Role, TenantPrincipal } from '../auth/principal.ts';
 import { resolveOrgAccess } from '../auth/principal.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiError, forbidden, unauthorized } from '../errors.ts';
@@ -13,7 +13,9 @@ type AnySchema = z.ZodType;
 export type Access =
   | { kind: 'public' }
   | { kind: 'authenticated' }
-  | { kind: 'org'; roles?: readonly Role[] };
+  | { kind: 'org'; roles?: readonly Role[] }
+  /** The platform operator's API (bearer ADMIN_TOKEN); 404 when no ADMIN_TOKEN is configured. */
+  | { kind: 'admin' };
 
 export interface RouteSpec<P extends AnySchema, Q extends AnySchema, B extends AnySchema> {
   method: Method;
@@ -35,7 +37,8 @@ export interface RouteContext<P, Q, B> {
   res: Response;
   deps: AppDeps;
   requestId: string;
-  principal: Principal | undefined;
+  /** The caller; undefined only on public and admin routes. */
+  principal: TenantPrincipal | undefined;
   params: P;
   query: Q;
   body: B;
@@ -129,7 +132,14 @@ export class Api {
     const expressPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
     this.router[spec.method](expressPath, async (req: Request, res: Response) => {
       const principal = req.principal;
-      if (spec.access.kind !== 'public' && !principal) throw unauthorized();
+      if (spec.access.kind === 'admin') {
+        if (!this.deps.config.ADMIN_TOKEN)
+          throw new ApiError(404, 'not_found', 'the admin API is off: set ADMIN_TOKEN');
+        if (!principal) throw unauthorized('the admin API needs Authorization: Bearer <ADMIN_TOKEN>');
+        if (principal.type !== 'operator') throw forbidden('the admin API needs the admin token');
+      } else if (principal?.type === 'operator') {
+        throw forbidden('the admin token only opens the /v1/admin API');
+      } else if (spec.access.kind !== 'public' && !principal) throw unauthorized();
       const params = parse('path parameters', spec.params, req.params);
       const query = parse('query', spec.query, req.query);
       if (spec.body && req.body === undefined && Number(req.headers['content-length'] ?? 0) > 0) {
@@ -143,7 +153,7 @@ export class Api {
       if (spec.access.kind === 'org') {
         const orgId = (params as { orgId?: string }).orgId;
         if (!orgId) throw new Error(`route ${spec.path} declares org access but has no {orgId}`);
-        org = { id: orgId, role: await resolveOrgAccess(this.deps.db, principal!, orgId) };
+        org = { id: orgId, role: await resolveOrgAccess(this.deps.db, principal as TenantPrincipal, orgId) };
         if (spec.access.roles && !spec.access.roles.includes(org.role)) {
           throw forbidden(
             `this action needs one of the roles ${spec.access.roles.join(', ')}; you are ${org.role}`,
@@ -156,7 +166,7 @@ export class Api {
         res,
         deps: this.deps,
         requestId: req.requestId,
-        principal,
+        principal: principal?.type === 'operator' ? undefined : principal,
         params: params as never,
         query: query as never,
         body: body as never,

@@ -8,7 +8,12 @@ export const adminRoles: readonly Role[] = ['owner', 'admin'];
 
 export type Principal =
   | { type: 'user'; userId: string; subject: string; email: string | null }
-  | { type: 'api_key'; keyId: string; orgId: string; role: Role; createdBy: string | null };
+  | { type: 'api_key'; keyId: string; orgId: string; role: Role; createdBy: string | null }
+  /** The platform operator (ADMIN_TOKEN): only the /v1/admin API, never a tenant's routes. */
+  | { type: 'operator' };
+
+/** A caller acting within organizations: a user or an API key. */
+export type TenantPrincipal = Exclude<Principal, { type: 'operator' }>;
 
 /** The id written to the audit log for this principal. */
 export function actorOf(principal: Principal | undefined): {
@@ -16,6 +21,7 @@ export function actorOf(principal: Principal | undefined): {
   id: string | null;
 } {
   if (!principal) return { type: 'system', id: null };
+  if (principal.type === 'operator') return { type: 'system', id: 'operator' };
   return principal.type === 'user'
     ? { type: 'user', id: principal.userId }
     : { type: 'api_key', id: principal.keyId };
@@ -26,6 +32,7 @@ export function actorOf(principal: Principal | undefined): {
  * organization that does not exist, so ids of other tenants reveal nothing.
  */
 export async function resolveOrgAccess(db: Queryable, principal: Principal, orgId: string): Promise<Role> {
+  if (principal.type === 'operator') throw notFound('organization');
   if (principal.type === 'api_key') {
     if (principal.orgId !== orgId) throw notFound('organization');
     return principal.role;

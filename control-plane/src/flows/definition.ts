@@ -19,6 +19,8 @@ export interface StepContext<C extends FlowContext> {
   step: string;
   /** 1 for the first try of this step; retries and crash recoveries count up. */
   attempt: number;
+  /** The engine running this attempt (host:pid:id). */
+  worker: string;
   context: Readonly<C>;
   db: Db;
   logger: Logger;

@@ -70,6 +70,11 @@ export class FlowEngine {
     }
   }
 
+  /** The name of step `index` of flow type `type` (undefined past the last step). */
+  stepName(type: string, index: number): string | undefined {
+    return this.definitions.get(type)?.steps[index]?.name;
+  }
+
   get types(): string[] {
     return [...this.definitions.keys()];
   }
@@ -80,8 +85,8 @@ export class FlowEngine {
     const { default: pgModule } = await import('pg');
     this.listener = new pgModule.Client({ connectionString: this.options.databaseUrl });
     this.listener.on('notification', (message) => {
-      if (message.channel === flowDoneChannel) this.completionWaiters.get(message.payload ?? '')?.forEach((resolve) => resolve());
-      else this.wake();
+      if (message.channel !== flowDoneChannel) return this.wake();
+      for (const resolve of this.completionWaiters.get(message.payload ?? '') ?? []) resolve();
     });
     // losing the LISTEN connection only slows hand-offs down to the sweep; never crash for it
     this.listener.on('error', (error) => this.options.logger.warn({ err: error }, 'flow listener lost'));
@@ -106,7 +111,10 @@ export class FlowEngine {
    * Waits until flow `id` is finished (succeeded, failed or cancelled) by any process, or for
    * `timeoutMs`; answers its state and last error, or undefined when it is still going.
    */
-  async waitForCompletion(id: string, timeoutMs: number): Promise<{ state: string; lastError: string | null } | undefined> {
+  async waitForCompletion(
+    id: string,
+    timeoutMs: number,
+  ): Promise<{ state: string; lastError: string | null } | undefined> {
     const read = async () => {
       const { rows } = await this.options.db.query<{ state: string; last_error: string | null }>(
         'SELECT state, last_error FROM flows WHERE id = $1',
@@ -377,6 +385,7 @@ export class FlowEngine {
       orgId: flow.org_id,
       step,
       attempt,
+      worker: this.workerId,
       context: flow.context,
       db,
       logger: logger.child({ flowId: flow.id, flowType: flow.type, step, attempt }),

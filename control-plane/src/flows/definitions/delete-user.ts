@@ -1,0 +1,94 @@
+import { recordAudit } from '../../audit.ts';
+import { defineFlow, type FlowDefinition, PermanentStepError } from '../definition.ts';
+
+export interface DeleteUserContext extends Record<string, unknown> {
+  userId: string;
+  requestedBy: 'self' | 'operator';
+}
+
+/** Organizations where `userId` is the only owner while others remain: deleting them would orphan it. */
+export const soleOwnerOrgsSql = `
+  SELECT o.id, o.name FROM memberships m JOIN organizations o ON o.id = m.org_id
+   WHERE m.user_id = $1 AND m.role = 'owner' AND o.deleted_at IS NULL
+     AND NOT EXISTS (SELECT 1 FROM memberships x WHERE x.org_id = m.org_id AND x.role = 'owner' AND x.user_id <> $1)
+     AND EXISTS (SELECT 1 FROM memberships y WHERE y.org_id = m.org_id AND y.user_id <> $1)`;
+
+/**
+ * Delete user: sessions and API keys revoked, memberships removed, personal data erased; the user
+ * row stays as a tombstone so the audit log keeps naming who did what.
+ */
+export const deleteUserFlow: FlowDefinition<DeleteUserContext> = defineFlow<DeleteUserContext>({
+  type: 'delete-user',
+  steps: [
+    {
+      name: 'revoke-sessions',
+      async run({ db, context }) {
+        // every token issued until now stops working, whatever its expiry
+        await db.query('UPDATE users SET sessions_revoked_before = clock_timestamp() WHERE id = $1', [
+          context.userId,
+        ]);
+      },
+    },
+    {
+      name: 'revoke-api-keys',
+      async run({ db, context }) {
+        await db.query(
+          'UPDATE api_keys SET revoked_at = now() WHERE created_by = $1 AND revoked_at IS NULL',
+          [context.userId],
+        );
+      },
+    },
+    {
+      name: 'remove-memberships',
+      async run({ db, context, once, flowId }) {
+        const orphaned = await db.query<{ name: string }>(soleOwnerOrgsSql, [context.userId]);
+        if (orphaned.rows.length > 0) {
+          throw new PermanentStepError(
+            `the user is the only owner of ${orphaned.rows.map((r) => r.name).join(', ')}; transfer ownership, then retry the flow`,
+          );
+        }
+        await once('memberships', async (tx) => {
+          const { rows } = await tx.query<{ org_id: string; role: string }>(
+            'DELETE FROM memberships WHERE user_id = $1 RETURNING org_id, role',
+            [context.userId],
+          );
+          for (const row of rows) {
+            await recordAudit(
+              tx,
+              { type: 'flow', flowId },
+              {
+                orgId: row.org_id,
+                action: 'member.deleted',
+                targetType: 'user',
+                targetId: context.userId,
+                data: { role: row.role, reason: 'user deleted' },
+              },
+            );
+          }
+          return { organizations: rows.length };
+        });
+      },
+    },
+    {
+      name: 'erase-user',
+      async run({ context, once, flowId }) {
+        await once('erase', async (tx) => {
+          await tx.query('UPDATE users SET deleted_at = now(), email = NULL, name = NULL WHERE id = $1', [
+            context.userId,
+          ]);
+          await recordAudit(
+            tx,
+            { type: 'flow', flowId },
+            {
+              orgId: null,
+              action: 'user.deleted',
+              targetType: 'user',
+              targetId: context.userId,
+              data: { requestedBy: context.requestedBy },
+            },
+          );
+        });
+      },
+    },
+  ],
+});
