@@ -16,6 +16,7 @@ export function registerAdminDiagnosticRoutes(api: Api): void {
       .object({
         count: z.number().int().min(1).max(1000),
         stepDelayMs: z.number().int().min(0).max(10_000).default(0),
+        effects: z.boolean().default(true).describe('false: steps do nothing (engine benchmarks)'),
         notifyUrl: z.url().optional(),
       })
       .strict(),

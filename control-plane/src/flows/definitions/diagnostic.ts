@@ -3,6 +3,8 @@ import { defineFlow, type FlowDefinition, type FlowStep } from '../definition.ts
 
 export interface DiagnosticContext extends Record<string, unknown> {
   stepDelayMs: number;
+  /** False makes every step a no-op (benchmarks of the engine alone). Default: true. */
+  effects?: boolean;
   /** When set, each step POSTs here with the step's idempotency key (an external effect). */
   notifyUrl?: string;
 }
@@ -10,6 +12,7 @@ export interface DiagnosticContext extends Record<string, unknown> {
 const effectStep = (name: string): FlowStep<DiagnosticContext> => ({
   name,
   async run({ context, once, idempotencyKey, flowId, step, worker }) {
+    if (context.effects === false) return;
     // the delay makes a crash in the middle of a step likely in crash tests
     if (context.stepDelayMs > 0) await sleep(context.stepDelayMs);
     if (context.notifyUrl) {

@@ -1,0 +1,38 @@
+// Walks every route of the OpenAPI document, for the tests that must cover all routes at once
+// (tenant isolation, bad input). A route added without a fixture here fails those tests.
+
+export interface RouteRef {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  path: string;
+  params: string[];
+  hasBody: boolean;
+  admin: boolean;
+  public: boolean;
+}
+
+export function routesOf(document: {
+  paths: Record<string, Record<string, { security?: unknown[]; tags?: string[]; requestBody?: unknown }>>;
+}): RouteRef[] {
+  const routes: RouteRef[] = [];
+  for (const [path, operations] of Object.entries(document.paths)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      routes.push({
+        method: method as RouteRef['method'],
+        path,
+        params: [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!),
+        hasBody: operation.requestBody !== undefined,
+        admin: path.startsWith('/v1/admin/'),
+        public: Array.isArray(operation.security) && operation.security.length === 0,
+      });
+    }
+  }
+  return routes;
+}
+
+export function fill(path: string, values: Record<string, string>): string {
+  return path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`no fixture value for path parameter {${name}} in ${path}`);
+    return value;
+  });
+}
