@@ -35,8 +35,10 @@ export function authenticate(deps: { db: Db; config: Config; jwks: JWTVerifyGetK
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw unauthorized('the Authorization header must be "Bearer <token>"');
     const token = match[1]!;
-    if (deps.config.ADMIN_TOKEN && secretEquals(token, deps.config.ADMIN_TOKEN)) req.principal = { type: 'operator' };
-    else req.principal = token.startsWith('pw_') ? await fromApiKey(deps.db, token) : await fromJwt(deps, token);
+    if (deps.config.ADMIN_TOKEN && secretEquals(token, deps.config.ADMIN_TOKEN))
+      req.principal = { type: 'operator' };
+    else
+      req.principal = token.startsWith('pw_') ? await fromApiKey(deps.db, token) : await fromJwt(deps, token);
     next();
   };
 }
@@ -58,7 +60,7 @@ async function fromApiKey(db: Db, key: string): Promise<Principal> {
     secret_hash: string;
   }>(
     `UPDATE api_keys SET last_used_at = now()
-      WHERE prefix = $1 AND revoked_at IS NULL
+      WHERE prefix = $1 AND revoked_at IS NULL AND activated_at IS NOT NULL
         AND EXISTS (SELECT 1 FROM organizations o WHERE o.id = org_id AND o.deleted_at IS NULL)
       RETURNING id, org_id, role, created_by, secret_hash`,
     [prefix],
