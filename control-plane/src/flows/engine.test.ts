@@ -172,6 +172,31 @@ describe('flow engine', () => {
     await e.stop();
   });
 
+  it('does not sleep through a signal sent while the step that waits for it was running', async () => {
+    let runs = 0;
+    const flow = defineFlow({
+      type: 'racer',
+      steps: [
+        {
+          name: 'await-report',
+          async run({ flowId }) {
+            runs++;
+            if (runs > 1) return;
+            // the report arrives after the step looked for it, before the step's wait is committed
+            await withTransaction(db, (tx) => signalFlows(tx, `report:${flowId}`));
+            return { wait: { signal: `report:${flowId}` } };
+          },
+        },
+      ],
+    });
+    const e = engine([flow as FlowDefinition<never>]);
+    await e.start();
+    const id = await start('racer');
+    expect(await e.waitForCompletion(id, 3000)).toMatchObject({ state: 'succeeded' });
+    expect(runs).toBe(2);
+    await e.stop();
+  });
+
   it('starts a flow only if the transaction that causes it commits', async () => {
     await expect(
       withTransaction(db, async (tx) => {

@@ -13,7 +13,7 @@ import {
   type StepContext,
   type StepOutcome,
 } from './definition.ts';
-import { flowChannel, flowDoneChannel } from './start.ts';
+import { flowChannel, flowDoneChannel, lockSignal } from './start.ts';
 
 export interface FlowEngineOptions {
   db: Db;
@@ -344,12 +344,23 @@ export class FlowEngine {
 
       const context = outcome?.context ? { ...flow.context, ...outcome.context } : flow.context;
       if (waiting) {
+        let until = waiting.until ?? null;
+        if (waiting.signal) {
+          await lockSignal(tx, waiting.signal);
+          const sent = await tx.query(
+            `SELECT 1 FROM flow_signals s, flow_steps st
+              WHERE s.name = $1 AND st.id = $2 AND s.sent_at >= st.started_at`,
+            [waiting.signal, stepRowId],
+          );
+          // the signal came while the step ran: its check may have missed it, so run again now
+          if (sent.rows[0]) until = new Date(0);
+        }
         await tx.query(
           `UPDATE flows SET state = 'waiting', context = $2, attempts = 0, wait_for = $3, lease_owner = NULL, lease_expires_at = NULL,
                   next_run_at = COALESCE($4::timestamptz, 'infinity'), last_error = NULL,
                   state_changed_at = CASE WHEN state <> 'waiting' THEN now() ELSE state_changed_at END, updated_at = now()
             WHERE id = $1`,
-          [flow.id, JSON.stringify(context), waiting.signal ?? null, waiting.until ?? null],
+          [flow.id, JSON.stringify(context), waiting.signal ?? null, until],
         );
         return undefined;
       }

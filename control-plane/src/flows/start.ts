@@ -46,12 +46,31 @@ export async function startFlow(
   return { id: existing.rows[0]!.id, created: false };
 }
 
-/** Wakes every flow waiting on `signal` (a step that returned `wait: { signal }`). */
+/**
+ * Wakes every flow waiting on `signal` (a step that returned `wait: { signal }`), and remembers
+ * the signal so that a step deciding to wait for it right now does not sleep through it.
+ */
 export async function signalFlows(db: Queryable, signal: string): Promise<number> {
+  // serialized with the engine's commit of a wait on the same signal (see lockSignal)
+  await lockSignal(db, signal);
+  await db.query(
+    `INSERT INTO flow_signals (name, sent_at) VALUES ($1, clock_timestamp())
+     ON CONFLICT (name) DO UPDATE SET sent_at = EXCLUDED.sent_at`,
+    [signal],
+  );
   const { rowCount } = await db.query(
     `UPDATE flows SET next_run_at = now() - interval '1 millisecond' WHERE state = 'waiting' AND wait_for = $1`,
     [signal],
   );
   if (rowCount) await db.query(`SELECT pg_notify($1, 'signal')`, [flowChannel]);
   return rowCount ?? 0;
+}
+
+/**
+ * A transaction-scoped lock per signal name. Sending a signal and committing a wait for it take
+ * it, so whichever commits second sees the other: no wake-up is lost between a step's check and
+ * its wait. Call only inside a transaction.
+ */
+export async function lockSignal(db: Queryable, signal: string): Promise<void> {
+  await db.query(`SELECT pg_advisory_xact_lock(hashtext('flow-signal:' || $1))`, [signal]);
 }

@@ -2,7 +2,13 @@ import type { Api } from '../route.ts';
 import { registerAdminClockRoutes } from './admin-clock.ts';
 import { registerAdminDiagnosticRoutes } from './admin-diagnostics.ts';
 import { registerAdminFlowRoutes } from './admin-flows.ts';
+import { registerApiKeyRoutes } from './api-keys.ts';
+import { registerAuditRoutes } from './audit.ts';
+import { registerBillingRoutes } from './billing.ts';
+import { registerInvitationRoutes } from './invitations.ts';
 import { registerOrgRoutes } from './orgs.ts';
+import { registerResourceRoutes } from './resources.ts';
+import { registerSecretRoutes } from './secrets.ts';
 import { registerUserRoutes } from './users.ts';
 
 /** Every /v1 route; each module registers its paths, validation and OpenAPI description at once. */
@@ -12,4 +18,10 @@ export function registerRoutes(api: Api): void {
   registerAdminClockRoutes(api);
   registerAdminDiagnosticRoutes(api);
   registerUserRoutes(api);
+  registerSecretRoutes(api);
+  registerBillingRoutes(api);
+  registerResourceRoutes(api);
+  registerInvitationRoutes(api);
+  registerApiKeyRoutes(api);
+  registerAuditRoutes(api);
 }

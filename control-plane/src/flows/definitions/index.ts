@@ -1,11 +1,16 @@
 import type { Config } from '../../config.ts';
 import type { FlowDefinition } from '../definition.ts';
+import { createApiKeyFlow } from './create-api-key.ts';
 import { deleteUserFlow } from './delete-user.ts';
+import { deprovisionResourceFlow } from './deprovision-resource.ts';
 import { diagnosticFlow } from './diagnostic.ts';
+import { provisionResourceFlow } from './provision-resource.ts';
 
 /** Every flow this control plane runs. */
 export function flowDefinitions(config: Config): FlowDefinition<never>[] {
-  const flows = [deleteUserFlow] as FlowDefinition<never>[];
+  const flows = [deleteUserFlow, createApiKeyFlow] as FlowDefinition<never>[];
+  flows.push(provisionResourceFlow({ timeoutMs: config.PROVISION_TIMEOUT_MS }) as FlowDefinition<never>);
+  flows.push(deprovisionResourceFlow({ timeoutMs: config.PROVISION_TIMEOUT_MS }) as FlowDefinition<never>);
   if (config.TEST_MODE) flows.push(diagnosticFlow as FlowDefinition<never>);
   return flows;
 }

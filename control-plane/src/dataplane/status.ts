@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { type Db, type Queryable, withTransaction } from '../db/pool.ts';
+import { signalFlows } from '../flows/start.ts';
+
+/** An error the data plane reports for a resource. */
+export interface ObservedError {
+  /** `internal`: our fault, retried by the agent, shown to the customer as a generic message with a
+   * support id. `customer`: caused by the customer's input, shown exactly, with the hint. */
+  class: 'internal' | 'customer';
+  message: string;
+  hint?: string;
+}
+
+/** The error as stored in `resources.last_error`. */
+export interface StoredResourceError extends ObservedError {
+  /** Quoted by the customer to support, who find the full report by it. */
+  supportId: string;
+  /** The generation the data plane failed to apply. */
+  generation: number;
+  at: string;
+}
+
+export interface ObservedStatusReport {
+  resourceId: string;
+  /** The generation the agent acted on (applied it, or failed to: then `error` says why). */
+  observedGeneration: number;
+  status: Record<string, unknown>;
+  error?: ObservedError;
+  /** The resource no longer exists on the data plane. */
+  deleted?: boolean;
+}
+
+/** `applied`, or why the report was ignored (unknown or finalized resource, stale, from the future). */
+export type StatusReportOutcome = 'applied' | 'not_found' | 'stale' | 'future_generation';
+
+/** The signal a resource's flows wait on; sent whenever its observed state or desired phase moves. */
+export const resourceSignal = (resourceId: string) => `resource:${resourceId}`;
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/**
+ * Records what the data plane observed for one resource and wakes the flows waiting for it, in one
+ * transaction. A report older than one already recorded is ignored, so reordered reports cannot
+ * move a resource backwards. A report without `error` clears the last error.
+ *
+ * @example await recordObservedStatus(db, { resourceId, observedGeneration: 2, status: { ready: true } })
+ */
+export async function recordObservedStatus(
+  db: Db,
+  report: ObservedStatusReport,
+): Promise<StatusReportOutcome> {
+  return withTransaction(db, async (tx) => {
+    const { rows } = await tx.query<{ generation: number; observed_generation: number }>(
+      'SELECT generation, observed_generation FROM resources WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
+      [report.resourceId],
+    );
+    const row = rows[0];
+    if (!row) return 'not_found';
+    if (report.observedGeneration > row.generation) return 'future_generation';
+    if (report.observedGeneration < row.observed_generation) return 'stale';
+    const lastError: StoredResourceError | null = report.error
+      ? {
+          class: report.error.class,
+          message: clip(report.error.message, 2000),
+          ...(report.error.hint ? { hint: clip(report.error.hint, 2000) } : {}),
+          supportId: `sup_${randomBytes(8).toString('hex')}`,
+          generation: report.observedGeneration,
+          at: new Date().toISOString(),
+        }
+      : null;
+    const status = report.deleted ? { ...report.status, deleted: true } : report.status;
+    await tx.query(
+      `UPDATE resources SET observed_generation = $2, status = $3, last_error = $4, updated_at = now() WHERE id = $1`,
+      [
+        report.resourceId,
+        report.observedGeneration,
+        JSON.stringify(status),
+        lastError && JSON.stringify(lastError),
+      ],
+    );
+    await signalFlows(tx, resourceSignal(report.resourceId));
+    return 'applied';
+  });
+}
+
+/** Wakes the flows waiting on a resource (its provisioning after a newer change or a deletion). */
+export async function signalResourceFlows(db: Queryable, resourceId: string): Promise<void> {
+  await signalFlows(db, resourceSignal(resourceId));
+}
+
+/** The desired and observed state of one resource, as the provisioning flows read it. */
+export interface ResourceProgress {
+  id: string;
+  orgId: string;
+  name: string;
+  cellId: string | null;
+  generation: number;
+  phase: string;
+  status: Record<string, unknown>;
+  observedGeneration: number;
+  lastError: StoredResourceError | null;
+  deleted: boolean;
+}
+
+export async function readResourceProgress(
+  db: Queryable,
+  resourceId: string,
+): Promise<ResourceProgress | undefined> {
+  const { rows } = await db.query<{
+    id: string;
+    org_id: string;
+    name: string;
+    cell_id: string | null;
+    generation: number;
+    phase: string;
+    status: Record<string, unknown>;
+    observed_generation: number;
+    last_error: StoredResourceError | null;
+    deleted_at: Date | null;
+  }>(
+    `SELECT id, org_id, name, cell_id, generation, phase, status, observed_generation, last_error, deleted_at
+       FROM resources WHERE id = $1`,
+    [resourceId],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    name: row.name,
+    cellId: row.cell_id,
+    generation: row.generation,
+    phase: row.phase,
+    status: row.status,
+    observedGeneration: row.observed_generation,
+    lastError: row.last_error,
+    deleted: row.deleted_at !== null,
+  };
+}
