@@ -8,6 +8,8 @@ export interface RouteRef {
   hasBody: boolean;
   admin: boolean;
   public: boolean;
+  /** Names of the query parameters. */
+  query: string[];
 }
 
 export function routesOf(document: {
@@ -23,6 +25,7 @@ export function routesOf(document: {
         hasBody: operation.requestBody !== undefined,
         admin: path.startsWith('/v1/admin/'),
         public: Array.isArray(operation.security) && operation.security.length === 0,
+        query: (operation.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),
       });
     }
   }
