@@ -12,9 +12,13 @@ export interface RouteRef {
   query: string[];
 }
 
-export function routesOf(document: {
-  paths: Record<string, Record<string, { security?: unknown[]; tags?: string[]; requestBody?: unknown }>>;
-}): RouteRef[] {
+interface Operation {
+  security?: unknown[];
+  requestBody?: unknown;
+  parameters?: { in: string; name: string }[];
+}
+
+export function routesOf(document: { paths: Record<string, Record<string, Operation>> }): RouteRef[] {
   const routes: RouteRef[] = [];
   for (const [path, operations] of Object.entries(document.paths)) {
     for (const [method, operation] of Object.entries(operations)) {

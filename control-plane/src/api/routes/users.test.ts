@@ -18,7 +18,10 @@ describe('delete user', () => {
     const bob = await cp.newUser('bob');
     expect((await bob.client.get('/v1/users/me')).body.email).toBe(bob.email);
     const bobId = await userId(bob.sub);
-    await cp.deps.db.query(`INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'admin')`, [owner.orgId, bobId]);
+    await cp.deps.db.query(`INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'admin')`, [
+      owner.orgId,
+      bobId,
+    ]);
     await cp.deps.db.query(
       `INSERT INTO api_keys (org_id, name, prefix, secret_hash, role, created_by) VALUES ($1, 'ci', 'bobkey000001', 'x', 'admin', $2)`,
       [owner.orgId, bobId],
@@ -26,7 +29,10 @@ describe('delete user', () => {
 
     const deletion = await bob.client.delete('/v1/users/me');
     expect(deletion.status).toBe(202);
-    expect(await cp.deps.flows.waitForCompletion(deletion.body.flowId, 5000)).toEqual({ state: 'succeeded', lastError: null });
+    expect(await cp.deps.flows.waitForCompletion(deletion.body.flowId, 5000)).toEqual({
+      state: 'succeeded',
+      lastError: null,
+    });
 
     expect((await bob.client.get('/v1/users/me')).status).toBe(401);
     const user = await cp.deps.db.query('SELECT email, name, deleted_at FROM users WHERE id = $1', [bobId]);
@@ -67,7 +73,9 @@ describe('delete user', () => {
 
     const byOperator = await cp.admin.delete(`/v1/admin/users/${await userId(carol.sub)}`);
     expect(byOperator.status).toBe(202);
-    expect(await cp.deps.flows.waitForCompletion(byOperator.body.flowId, 5000)).toMatchObject({ state: 'succeeded' });
+    expect(await cp.deps.flows.waitForCompletion(byOperator.body.flowId, 5000)).toMatchObject({
+      state: 'succeeded',
+    });
     expect((await cp.admin.delete(`/v1/admin/users/${await userId(carol.sub)}`)).status).toBe(404);
     expect((await cp.admin.delete('/v1/admin/users/not-a-uuid')).status).toBe(400);
     expect((await owner.client.delete(`/v1/admin/users/${await userId(carol.sub)}`)).status).toBe(403);
