@@ -5,8 +5,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { migrate } from '../control-plane/index.ts';
 import { apiClient, startTestAuth, testAdminToken, testEnv } from '../control-plane/test/support.ts';
-import { startControlPlaneProcess } from '../harness/env/control-plane-process.ts';
-import { createEmptyDatabase, startPostgres } from '../harness/env/postgres.ts';
+import { createEmptyDatabase, startControlPlaneProcess, startPostgres } from '../harness/env/index.ts';
 
 const { values } = parseArgs({
   options: { flows: { type: 'string', default: '2000' }, sequential: { type: 'string', default: '100' } },

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import pino from 'pino';
 import { createApp } from './app.ts';
 import { createJwksKeyGetter } from './auth/authenticate.ts';
@@ -59,12 +59,14 @@ export function createControlPlane(config: Config, options: { logger?: pino.Logg
       server.once('listening', resolve);
       server.once('error', reject);
     });
+    const beginClosingConnections = closeConnectionsAfterResponse(server);
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     let stopping: Promise<void> | undefined;
     const stop = () => {
       stopping ??= (async () => {
         shuttingDown = true;
+        beginClosingConnections();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const deadline = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS).unref();
@@ -78,6 +80,28 @@ export function createControlPlane(config: Config, options: { logger?: pino.Logg
   }
 
   return { app, deps, start };
+}
+
+/**
+ * Makes every response sent once shutdown began close its connection. server.close() drops only
+ * connections idle at that moment; a keep-alive connection whose request finishes later would
+ * otherwise hold the process until the client's idle timeout (seconds).
+ */
+function closeConnectionsAfterResponse(server: Server): () => void {
+  const open = new Set<ServerResponse>();
+  let closing = false;
+  const markClose = (res: ServerResponse) => {
+    if (!res.headersSent) res.setHeader('connection', 'close');
+  };
+  server.on('request', (_req, res: ServerResponse) => {
+    if (closing) markClose(res);
+    open.add(res);
+    res.once('close', () => open.delete(res));
+  });
+  return () => {
+    closing = true;
+    open.forEach(markClose);
+  };
 }
 
 /** Cells come from configuration; capacity follows the config, placements already made stay. */

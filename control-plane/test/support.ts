@@ -1,10 +1,10 @@
 // Test support for the control plane's own tests: a database cloned per test file, a JWKS the
 // tests sign tokens with, and the app started on a free port over real HTTP.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { generateKeyPair, SignJWT } from 'jose';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { startDevAuth } from '../../harness/env/dev-auth.ts';
 import { createControlPlane, loadConfig, type StartedControlPlane } from '../index.ts';
 
 /** A fresh database for one test file, cloned from the migrated template. */
@@ -44,34 +44,24 @@ export interface TestAuth {
   close(): Promise<void>;
 }
 
-/** Serves a JWKS over HTTP and signs tokens with its key, standing in for the auth provider. */
+/** The auth provider's stand-in (the harness's dev auth), plus a forger whose key it does not publish. */
 export async function startTestAuth(): Promise<TestAuth> {
-  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const auth = await startDevAuth();
   const forger = await generateKeyPair('ES256');
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' };
-  const server: Server = createServer((_req, res) => {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ keys: [jwk] }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  const issuer = `http://127.0.0.1:${port}/`;
-  const sign = (key: Parameters<SignJWT['sign']>[0], claims: Parameters<TestAuth['token']>[0]) => {
-    const jwt = new SignJWT({ email: claims.email, name: claims.name })
-      .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
-      .setSubject(claims.sub)
-      .setIssuer(issuer)
-      .setAudience('planewright')
-      .setIssuedAt(claims.iat)
-      .setExpirationTime(claims.exp ?? '1h');
-    return jwt.sign(key);
-  };
   return {
-    jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json`,
-    issuer,
-    token: (claims) => sign(privateKey, claims),
-    forgedToken: (sub) => sign(forger.privateKey, { sub }),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    jwksUrl: auth.jwksUrl,
+    issuer: auth.issuer,
+    token: ({ exp, iat, ...claims }) => auth.sign(claims, { expiresIn: exp ?? '1h', issuedAt: iat }),
+    forgedToken: (sub) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'ES256', kid: 'planewright-dev' })
+        .setSubject(sub)
+        .setIssuer(auth.issuer)
+        .setAudience(auth.audience)
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(forger.privateKey),
+    close: () => auth.close(),
   };
 }
 

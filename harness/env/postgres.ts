@@ -18,6 +18,8 @@ export interface PostgresOptions {
 /** A running Postgres server: embedded (data in a temporary folder) or external (`DATABASE_URL`). */
 export interface StartedPostgres {
   readonly embedded: boolean;
+  /** The embedded server's data folder (removed on stop); undefined for an external server. */
+  readonly dataDirectory: string | undefined;
   /** URL of the server's maintenance database, for CREATE/DROP DATABASE. */
   readonly adminUrl: string;
   /** URL of database `name` on this server. */
@@ -63,6 +65,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Star
     const stop = async () => {};
     return {
       embedded: false,
+      dataDirectory: undefined,
       adminUrl,
       urlFor: (name) => withDatabase(external, name),
       stop,
@@ -119,12 +122,17 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Star
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    await server.stop().catch(() => {});
+    // stop() never resolves when Postgres is already gone (Ctrl-C reaches the whole process group)
+    await Promise.race([
+      server.stop().catch(() => {}),
+      new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
+    ]);
     removeData();
     process.off('exit', removeData);
   };
   return {
     embedded: true,
+    dataDirectory: root,
     adminUrl: base,
     urlFor: (name) => withDatabase(base, name),
     stop,

@@ -4,10 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ControlPlaneProcess,
-  startControlPlaneProcess,
-} from '../../../harness/env/control-plane-process.ts';
+import { type ControlPlaneProcess, startControlPlaneProcess } from '../../../harness/env/index.ts';
 import {
   apiClient,
   createTestDatabase,
@@ -76,7 +73,7 @@ describe('crash in the middle of a flow step', () => {
 
     for (let kill = 0; kill < 4; kill++) {
       await sleep(80 + Math.floor(Math.random() * 250));
-      expect(await cp.kill('SIGKILL')).toBe('SIGKILL');
+      expect((await cp.kill('SIGKILL')).signal).toBe('SIGKILL');
       await cp.restart();
     }
     expect(await waitAllFinished(ids, 60_000)).toEqual({ succeeded: 30 });

@@ -1,0 +1,124 @@
+// The `planewright` command line: parses the command and its options, then runs it. Exit codes:
+// 0 when everything asked for passed, 1 when it failed, 2 for a usage error.
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { up } from './up.ts';
+
+interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  /** Lines describing the options, for --help. */
+  optionHelp: string[];
+  /** Paragraph after the options, for --help. */
+  notes: string[];
+  run(values: Record<string, string | boolean | undefined>, io: Io): Promise<number>;
+}
+
+class UsageError extends Error {}
+
+const commands: Record<string, Command> = {
+  up: {
+    summary: 'start the control plane on an embedded Postgres and keep it up until Ctrl-C',
+    usage: 'planewright up [--port N] [--json]',
+    options: {
+      port: { type: 'string', short: 'p' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    optionHelp: [
+      '  -p, --port N   control-plane port (default 0: a free port)',
+      '  --json         print the summary as one JSON line',
+    ],
+    notes: [
+      'DATABASE_URL uses that Postgres instead of an embedded one. Other control-plane settings',
+      '(LOG_LEVEL, OTEL_EXPORTER_OTLP_ENDPOINT, FLOW_*, …) pass through from the environment.',
+      'Writes .planewright/env.json (URLs and tokens) and .planewright/logs/ while it runs.',
+    ],
+    run: (values, io) => up({ ...io, port: parsePort(values.port), json: values.json === true }),
+  },
+};
+
+function parsePort(value: string | boolean | undefined): number {
+  if (value === undefined) return 0;
+  const port = Number(value);
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || port > 65535) {
+    throw new UsageError(`--port must be a number from 0 to 65535, not "${value}"`);
+  }
+  return port;
+}
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  return [
+    'planewright: integration-test harness and flow observability for SaaS control planes',
+    '',
+    'Usage: planewright <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(commands).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`),
+    '',
+    'Coming with later work: run, sim, replay, storm, slo, report.',
+    'Run `planewright <command> --help` for its options.',
+    '',
+  ].join('\n');
+}
+
+function commandHelp(name: string, command: Command): string {
+  return [
+    `planewright ${name}: ${command.summary}`,
+    '',
+    `Usage: ${command.usage}`,
+    '',
+    'Options:',
+    ...command.optionHelp,
+    '  -h, --help     show this help',
+    '',
+    ...command.notes,
+    '',
+  ].join('\n');
+}
+
+/** Runs the command line `argv` (without node and the script); resolves with the exit code. */
+export async function main(
+  argv: string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() },
+): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.stderr : io.stdout).write(mainHelp());
+    return name === undefined ? 2 : 0;
+  }
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!command) {
+    io.stderr.write(
+      `PW_USAGE: unknown command "${name}"; known commands: ${Object.keys(commands).join(', ')} (see planewright --help)\n`,
+    );
+    return 2;
+  }
+  try {
+    const { values } = parseArgs({
+      args: rest,
+      options: command.options,
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) {
+      io.stdout.write(commandHelp(name, command));
+      return 0;
+    }
+    return await command.run(values as Record<string, string | boolean | undefined>, io);
+  } catch (error) {
+    const usage =
+      error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    if (!usage) throw error;
+    io.stderr.write(`PW_USAGE: ${(error as Error).message}; see planewright ${name} --help\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,22 @@
+// Environments: the pieces the harness starts and stops.
+
+// the control plane as a child process
+export {
+  type ControlPlaneExit,
+  type ControlPlaneProcess,
+  type ControlPlaneProcessOptions,
+  serverEntry,
+  startControlPlaneProcess,
+} from './control-plane-process.ts';
+// a development stand-in for the auth provider
+export { type DevAuth, startDevAuth } from './dev-auth.ts';
+// Postgres: embedded, or DATABASE_URL's
+export {
+  cloneDatabase,
+  createEmptyDatabase,
+  dropDatabase,
+  freePort,
+  type PostgresOptions,
+  type StartedPostgres,
+  startPostgres,
+} from './postgres.ts';
