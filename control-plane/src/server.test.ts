@@ -314,13 +314,13 @@ describe('tracing (telemetry/sdk.ts)', () => {
       const url = await server.url;
       const token = await auth.token({ sub: 'auth0|flow-traced', email: 'flow@example.test' });
       const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-      const org = await (
+      const org = (await (
         await fetch(`${url}/v1/orgs`, {
           method: 'POST',
           headers,
           body: JSON.stringify({ name: 'T', slug: 'traced' }),
         })
-      ).json();
+      ).json()) as { id: string };
       const traceId = '0af7651916cd43dd8448eb211c80319c';
       // creating a key runs the create-api-key flow before it answers
       const created = await fetch(`${url}/v1/orgs/${org.id}/api-keys`, {
