@@ -3,12 +3,11 @@
 // copies block by block through the WAL) and FILE_COPY (copies the files, with a checkpoint).
 // Measured with the embedded server's data in the temporary folder and, where there is one, on
 // /dev/shm (tmpfs). Prints JSON.   node bench/clone-database.ts [--runs 20]
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { migrate } from '../control-plane/index.ts';
 import { createEmptyDatabase, dropDatabase, startPostgres } from '../harness/env/index.ts';
+import { dataFolders, summarize } from './support.ts';
 
 const targetMs = 150;
 const strategies = ['WAL_LOG', 'FILE_COPY'] as const;
@@ -16,30 +15,9 @@ const template = 'bench_clone_template';
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' } } });
 const runCount = Number(values.runs);
 
-/** Nearest-rank percentile. */
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-const round = (ms: number) => Math.round(ms * 10) / 10;
-
-function summarize(timesMs: number[]) {
-  return {
-    medianMs: round(percentile(timesMs, 50)),
-    p90Ms: round(percentile(timesMs, 90)),
-    minMs: round(Math.min(...timesMs)),
-    maxMs: round(Math.max(...timesMs)),
-    runsMs: timesMs.map(round),
-  };
-}
-
 /** Every strategy, and what one test file pays, on a server whose data is under `folder`. */
 async function measure(folder: string) {
-  const previous = process.env.TMPDIR;
-  // startPostgres puts the embedded server's data in os.tmpdir()
-  process.env.TMPDIR = folder;
-  const postgres = await startPostgres();
+  const postgres = await startPostgres({ dataParent: folder });
   try {
     await migrate(await createEmptyDatabase(postgres, template));
     const admin = new pg.Client({ connectionString: postgres.adminUrl });
@@ -90,14 +68,10 @@ async function measure(folder: string) {
     // on DATABASE_URL's server, leave nothing behind
     if (!postgres.embedded) await dropDatabase(postgres, template);
     await postgres.stop();
-    if (previous === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = previous;
   }
 }
 
-const folders = process.env.DATABASE_URL
-  ? [tmpdir()]
-  : [tmpdir(), ...(existsSync('/dev/shm') && tmpdir() !== '/dev/shm' ? ['/dev/shm'] : [])];
+const folders = dataFolders();
 const byDataFolder: Record<string, Awaited<ReturnType<typeof measure>>> = {};
 for (const folder of folders) byDataFolder[folder] = await measure(folder);
 

@@ -5,8 +5,6 @@
 // on slow virtual disks file creation dominates. Prints JSON.
 //   node bench/cold-start.ts [--runs 5]
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { migrate } from '../control-plane/index.ts';
 import {
@@ -15,22 +13,15 @@ import {
   startControlPlaneProcess,
   startPostgres,
 } from '../harness/env/index.ts';
+import { dataFolders, percentile, round } from './support.ts';
 
 const targetMs = 3_000;
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const runCount = Number(values.runs);
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-const round = (ms: number) => Math.round(ms * 10) / 10;
-
-async function coldStart(run: number) {
+async function coldStart(run: number, dataParent: string) {
   const started = performance.now();
-  const postgres = await startPostgres();
+  const postgres = await startPostgres({ dataParent });
   const postgresReady = performance.now();
   const name = `bench_cold_${run}`;
   const databaseUrl = await createEmptyDatabase(postgres, name);
@@ -62,26 +53,25 @@ async function coldStart(run: number) {
 type Run = Awaited<ReturnType<typeof coldStart>>;
 const phases = ['postgresMs', 'migrateMs', 'controlPlaneMs', 'totalMs'] as const;
 
-/** Runs with the embedded server's data under `folder` (startPostgres puts it in os.tmpdir()). */
+/** Runs with the embedded server's data under `folder`. */
 async function measure(folder: string) {
-  const previous = process.env.TMPDIR;
-  process.env.TMPDIR = folder;
-  try {
-    const runs: Run[] = [];
-    for (let run = 0; run < runCount; run++) runs.push(await coldStart(run));
-    const medians = Object.fromEntries(
-      phases.map((phase) => [phase, round(median(runs.map((run) => run[phase])))]),
-    ) as Record<(typeof phases)[number], number>;
-    return { median: medians, meetsTarget: medians.totalMs < targetMs, runs };
-  } finally {
-    if (previous === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = previous;
-  }
+  const runs: Run[] = [];
+  for (let run = 0; run < runCount; run++) runs.push(await coldStart(run, folder));
+  const medians = Object.fromEntries(
+    phases.map((phase) => [
+      phase,
+      round(
+        percentile(
+          runs.map((run) => run[phase]),
+          50,
+        ),
+      ),
+    ]),
+  ) as Record<(typeof phases)[number], number>;
+  return { median: medians, meetsTarget: medians.totalMs < targetMs, runs };
 }
 
-const folders = process.env.DATABASE_URL
-  ? [tmpdir()]
-  : [tmpdir(), ...(existsSync('/dev/shm') && tmpdir() !== '/dev/shm' ? ['/dev/shm'] : [])];
+const folders = dataFolders();
 const byDataFolder: Record<string, Awaited<ReturnType<typeof measure>>> = {};
 for (const folder of folders) byDataFolder[folder] = await measure(folder);
 

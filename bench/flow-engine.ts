@@ -6,16 +6,13 @@ import pg from 'pg';
 import { migrate } from '../control-plane/index.ts';
 import { apiClient, startTestAuth, testAdminToken, testEnv } from '../control-plane/test/support.ts';
 import { createEmptyDatabase, startControlPlaneProcess, startPostgres } from '../harness/env/index.ts';
+import { percentile, round } from './support.ts';
 
 const { values } = parseArgs({
   options: { flows: { type: 'string', default: '2000' }, sequential: { type: 'string', default: '100' } },
 });
 const flowCount = Number(values.flows);
 const sequentialCount = Number(values.sequential);
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-const round = (n: number) => Math.round(n * 100) / 100;
 
 await using postgres = await startPostgres();
 const auth = await startTestAuth();

