@@ -142,7 +142,7 @@ describe('planewright (bin/planewright.mjs)', () => {
     const tmp = tempFolder('pw-cli-tmp-');
     const cwd = tempFolder('pw-cli-cwd-');
     // through the launcher when this machine has an older Node, as on CI: signals must pass through it
-    const up = run(['up'], { cwd, env: { TMPDIR: tmp }, node: olderSystemNode() });
+    const up = run(['up'], { cwd, env: { PLANEWRIGHT_PG_DATA_PARENT: tmp }, node: olderSystemNode() });
     const url = await firstLine(up);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(up.stdout()).toMatch(/no auth simulator yet/);
@@ -174,7 +174,10 @@ describe('planewright (bin/planewright.mjs)', () => {
   it('up --json --port N prints one JSON line, listens on that port, and stops cleanly on Ctrl-C', async () => {
     const port = await freePort();
     const tmp = tempFolder('pw-cli-tmp-');
-    const up = run(['up', '--json', '--port', String(port)], { env: { TMPDIR: tmp }, detached: true });
+    const up = run(['up', '--json', '--port', String(port)], {
+      env: { PLANEWRIGHT_PG_DATA_PARENT: tmp },
+      detached: true,
+    });
     const summary = JSON.parse(await firstLine(up));
     expect(summary.controlPlane.url).toBe(`http://127.0.0.1:${port}`);
     expect(summary.envFile).toMatch(/\.planewright\/env\.json$/);
@@ -200,7 +203,7 @@ describe('planewright (bin/planewright.mjs)', () => {
 
   it('up: a control plane that does not start is named with its last log lines, and nothing is left behind', async () => {
     const tmp = tempFolder('pw-cli-tmp-');
-    const up = run(['up'], { env: { TMPDIR: tmp, LOG_LEVEL: 'loud' } });
+    const up = run(['up'], { env: { PLANEWRIGHT_PG_DATA_PARENT: tmp, LOG_LEVEL: 'loud' } });
     expect(await up.exited).toBe(1);
     expect(up.stderr()).toMatch(
       /PW_CONTROL_PLANE_START_FAILED: the control plane exited \(2\) before it was ready/,

