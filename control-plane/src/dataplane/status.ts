@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Db, type Queryable, withTransaction } from '../db/pool.ts';
+import { type Db, type DbClient, type Queryable, withTransaction } from '../db/pool.ts';
 import { signalFlows } from '../flows/start.ts';
 
 /** An error the data plane reports for a resource. */
@@ -83,8 +83,8 @@ export async function recordObservedStatus(
 }
 
 /** Wakes the flows waiting on a resource (its provisioning after a newer change or a deletion). */
-export async function signalResourceFlows(db: Queryable, resourceId: string): Promise<void> {
-  await signalFlows(db, resourceSignal(resourceId));
+export async function signalResourceFlows(tx: DbClient, resourceId: string): Promise<void> {
+  await signalFlows(tx, resourceSignal(resourceId));
 }
 
 /** The desired and observed state of one resource, as the provisioning flows read it. */

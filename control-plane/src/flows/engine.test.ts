@@ -158,7 +158,7 @@ describe('flow engine', () => {
       wait_for: `go:${id}`,
     });
     await db.query(`INSERT INTO flow_effects (key, flow_id, step) VALUES ($1, $2, 'test')`, [`go:${id}`, id]);
-    expect(await signalFlows(db, `go:${id}`)).toBe(1);
+    expect(await withTransaction(db, (tx) => signalFlows(tx, `go:${id}`))).toBe(1);
     await sleep(300);
     expect((await db.query('SELECT state, current_step FROM flows WHERE id = $1', [id])).rows[0]).toEqual({
       state: 'waiting',
@@ -194,6 +194,90 @@ describe('flow engine', () => {
     const id = await start('racer');
     expect(await e.waitForCompletion(id, 3000)).toMatchObject({ state: 'succeeded' });
     expect(runs).toBe(2);
+    await e.stop();
+  });
+
+  it('sees a signal whose transaction began before the step and committed after its check', async () => {
+    const flow = defineFlow({
+      type: 'slow-signal',
+      steps: [
+        {
+          name: 'await-row',
+          async run({ db: q, flowId }) {
+            const { rows } = await q.query('SELECT 1 FROM flow_effects WHERE key = $1', [`row:${flowId}`]);
+            return rows[0] ? undefined : { wait: { signal: `row:${flowId}` } };
+          },
+        },
+      ],
+    });
+    const id = await start('slow-signal');
+    // the sender's transaction signals first, then takes its time before it commits
+    const sender = await db.connect();
+    await sender.query('BEGIN');
+    await sender.query(`INSERT INTO flow_effects (key, flow_id, step) VALUES ($1, $2, 'test')`, [`row:${id}`, id]);
+    await signalFlows(sender, `row:${id}`);
+    const e = engine([flow as FlowDefinition<never>]);
+    await e.start();
+    await sleep(300);
+    await sender.query('COMMIT');
+    sender.release();
+    expect(await e.waitForCompletion(id, 3000)).toMatchObject({ state: 'succeeded' });
+    await e.stop();
+  });
+
+  it('drops the result of a step whose flow was cancelled and retried meanwhile', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const ran: string[] = [];
+    const flow = defineFlow({
+      type: 'gated',
+      steps: [
+        {
+          name: 'a',
+          async run({ attempt }) {
+            ran.push(`a${attempt}`);
+            if (ran.length === 1) await gate;
+          },
+        },
+        { name: 'b', run: async () => void ran.push('b') },
+      ],
+    });
+    const e = engine([flow as FlowDefinition<never>]);
+    await e.start();
+    const id = await start('gated');
+    await sleep(200);
+    // what the admin API does: cancel, then retry, while the first attempt of `a` still runs
+    await db.query(`UPDATE flows SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL WHERE id = $1`, [id]);
+    await db.query(`UPDATE flows SET state = 'pending', attempts = 0, next_run_at = now() WHERE id = $1`, [id]);
+    await sleep(200);
+    release();
+    expect(await e.waitForCompletion(id, 3000)).toMatchObject({ state: 'succeeded' });
+    // the first `a` ended while the flow was no longer its own: its result was dropped, `a` ran again
+    expect(ran).toEqual(['a1', 'a1', 'b']);
+    await e.stop();
+  });
+
+  it('counts an attempt whose worker died, so a step that always crashes ends in failed', async () => {
+    const flow = defineFlow({ type: 'poison', steps: [{ name: 'crash', run: async () => {} }] });
+    const { rows } = await db.query(
+      `INSERT INTO flows (type, context, attempts) VALUES ('poison', '{}', 2) RETURNING id`,
+    );
+    const id = rows[0].id;
+    // a worker died inside the step: its attempt never ended
+    await db.query(
+      `INSERT INTO flow_steps (flow_id, step, attempt, worker, started_at) VALUES ($1, 'crash', 3, 'dead', now())`,
+      [id],
+    );
+    const e = engine([flow as FlowDefinition<never>], { maxAttempts: 3 });
+    await e.start();
+    expect(await e.waitForCompletion(id, 3000)).toEqual({
+      state: 'failed',
+      lastError: 'step crash did not complete in 3 attempts',
+    });
+    expect((await db.query('SELECT attempts FROM flows WHERE id = $1', [id])).rows[0].attempts).toBe(3);
+    expect((await steps(id)).map((s) => s.outcome)).toEqual(['abandoned']);
     await e.stop();
   });
 

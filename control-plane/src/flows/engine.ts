@@ -39,6 +39,8 @@ interface FlowRow {
   step_index: number;
   attempts: number;
   traceparent: string | null;
+  /** Fresh per claim: only the claim that ran a step may apply its result. */
+  lease_token: string;
   /** Attempts of this step that started and never ended: their worker died. */
   abandoned: number;
 }
@@ -54,6 +56,10 @@ export class FlowEngine {
   private readonly options: FlowEngineOptions;
   private readonly definitions = new Map<string, FlowDefinition<FlowContext>>();
   private readonly running = new Set<Promise<void>>();
+  /** Flows this engine is running now: never claimed twice by it, even once their lease looks expired. */
+  private readonly runningIds = new Set<string>();
+  private inFlightPoll: Promise<void> | undefined;
+  private sweeps = 0;
   private listener: pg.Client | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private dueTimer: NodeJS.Timeout | undefined;
@@ -92,18 +98,43 @@ export class FlowEngine {
     this.listener.on('error', (error) => this.options.logger.warn({ err: error }, 'flow listener lost'));
     await this.listener.connect();
     await this.listener.query(`LISTEN ${flowChannel}; LISTEN ${flowDoneChannel}`);
-    this.sweepTimer = setInterval(() => this.wake(), this.options.sweepMs);
+    this.sweepTimer = setInterval(() => {
+      this.wake();
+      // a signal is needed only while a step that started before it can still commit its wait
+      if (++this.sweeps % 600 === 0) {
+        void this.options.db
+          .query(`DELETE FROM flow_signals WHERE sent_at < clock_timestamp() - interval '1 day'`)
+          .catch(() => {});
+      }
+    }, this.options.sweepMs);
     this.wake();
   }
 
-  /** Stops claiming work, lets running steps finish (up to `timeoutMs`), and hands their flows back. */
+  /**
+   * Stops claiming work, lets running steps finish (up to `timeoutMs`) and hands their flows back.
+   * Steps still running at the deadline lose their lease at once, so another process takes their
+   * flows over now rather than when the lease would have run out.
+   */
   async stop(timeoutMs = 10_000): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.sweepTimer);
     clearTimeout(this.dueTimer);
-    const drained = Promise.allSettled([...this.running]);
-    await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    // a poll under way may still be claiming: what it claims must be waited for too
+    await this.inFlightPoll?.catch(() => {});
+    const drained = Promise.allSettled([...this.running]).then(() => true);
+    const finished = await Promise.race([
+      drained,
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref()),
+    ]);
+    if (!finished) {
+      await this.options.db
+        .query(
+          `UPDATE flows SET lease_expires_at = clock_timestamp() WHERE lease_owner = $1 AND state = 'running'`,
+          [this.workerId],
+        )
+        .catch((error) => this.options.logger.warn({ err: error }, 'could not release flow leases'));
+    }
     await this.listener?.end().catch(() => {});
   }
 
@@ -155,7 +186,8 @@ export class FlowEngine {
       return;
     }
     this.polling = true;
-    void this.poll()
+    this.inFlightPoll = this.poll();
+    void this.inFlightPoll
       .catch((error) => this.options.logger.error({ err: error }, 'flow poll failed'))
       .finally(() => {
         this.polling = false;
@@ -171,10 +203,12 @@ export class FlowEngine {
     if (free <= 0) return;
     const claimed = await this.claim(free);
     for (const flow of claimed) {
+      this.runningIds.add(flow.id);
       const task = this.runFlow(flow)
         .catch((error) => this.options.logger.error({ err: error, flowId: flow.id }, 'flow run failed'))
         .finally(() => {
           this.running.delete(task);
+          this.runningIds.delete(flow.id);
           this.wake();
         });
       this.running.add(task);
@@ -191,18 +225,25 @@ export class FlowEngine {
           WHERE state IN ('pending', 'running', 'waiting') AND type = ANY($4::text[])
             AND next_run_at <= clock_now()
             AND (lease_expires_at IS NULL OR lease_expires_at < clock_timestamp())
+            AND NOT (id = ANY($5::uuid[]))
           ORDER BY next_run_at
           LIMIT $2
-          FOR UPDATE SKIP LOCKED)
+          FOR NO KEY UPDATE SKIP LOCKED),
+       open_steps AS (
+         SELECT s.flow_id, count(*)::int AS n FROM flow_steps s JOIN due ON due.id = s.flow_id
+          WHERE s.ended_at IS NULL GROUP BY s.flow_id)
        UPDATE flows f
-          SET state = 'running', lease_owner = $1,
+          SET state = 'running', lease_owner = $1, lease_token = gen_random_uuid(),
               lease_expires_at = clock_timestamp() + make_interval(secs => $3 / 1000.0),
+              -- an attempt whose worker died counts, so a step that always kills its process still ends
+              attempts = f.attempts + COALESCE(o.n, 0),
               state_changed_at = CASE WHEN f.state <> 'running' THEN now() ELSE f.state_changed_at END,
               updated_at = now()
-         FROM due WHERE f.id = due.id
+         FROM due LEFT JOIN open_steps o ON o.flow_id = due.id
+        WHERE f.id = due.id
        RETURNING f.id, f.type, f.state, f.org_id, f.context, f.step_index, f.attempts, f.traceparent,
-         (SELECT count(*)::int FROM flow_steps s WHERE s.flow_id = f.id AND s.ended_at IS NULL) AS abandoned`,
-      [this.workerId, limit, this.options.leaseMs, types],
+         f.lease_token, COALESCE(o.n, 0) AS abandoned`,
+      [this.workerId, limit, this.options.leaseMs, types, [...this.runningIds]],
     );
     return rows;
   }
@@ -210,8 +251,12 @@ export class FlowEngine {
   /** Sleeps until the earliest future flow is due, so timers and retries fire on time without polling. */
   private async scheduleNextDue(): Promise<void> {
     const { rows } = await this.options.db.query<{ ms: number | null }>(
-      `SELECT GREATEST(0, EXTRACT(EPOCH FROM (min(next_run_at) - clock_now())) * 1000)::float8 AS ms
-         FROM flows WHERE state IN ('pending', 'waiting') AND type = ANY($1::text[])`,
+      `SELECT GREATEST(0, LEAST(
+                (SELECT EXTRACT(EPOCH FROM (min(next_run_at) - clock_now())) * 1000
+                   FROM flows WHERE state IN ('pending', 'waiting') AND type = ANY($1::text[])),
+                -- a flow whose holder died is due when its lease runs out
+                (SELECT EXTRACT(EPOCH FROM (min(lease_expires_at) - clock_timestamp())) * 1000
+                   FROM flows WHERE state = 'running' AND type = ANY($1::text[]))))::float8 AS ms`,
       [this.types],
     );
     const ms = rows[0]?.ms;
@@ -224,15 +269,13 @@ export class FlowEngine {
   private async runFlow(flow: FlowRow): Promise<void> {
     const definition = this.definitions.get(flow.type)!;
     if (flow.abandoned > 0) {
-      // the previous holder died in the middle of a step: that attempt counts, so a step that
-      // always crashes its process still ends in `failed`
+      // the previous holder died in the middle of a step (the claim already counted the attempt)
       await this.options.db.query(
         `UPDATE flow_steps SET ended_at = clock_timestamp(), outcome = 'abandoned',
                 error = 'the worker running this step stopped (its lease expired)'
           WHERE flow_id = $1 AND ended_at IS NULL`,
         [flow.id],
       );
-      flow.attempts += 1;
     }
     let previousEnd: number | undefined;
     while (!this.stopping) {
@@ -258,8 +301,8 @@ export class FlowEngine {
     await this.options.db.query(
       `UPDATE flows SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, next_run_at = now(),
               state_changed_at = now(), updated_at = now()
-        WHERE id = $1 AND lease_owner = $2 AND state = 'running'`,
-      [flow.id, this.workerId],
+        WHERE id = $1 AND lease_token = $2 AND state = 'running'`,
+      [flow.id, flow.lease_token],
     );
   }
 
@@ -273,7 +316,8 @@ export class FlowEngine {
     const step = definition.steps[flow.step_index]!;
     const attempt = flow.attempts + 1;
     const { rows } = await db.query<{ id: number }>(
-      `INSERT INTO flow_steps (flow_id, step, attempt, worker, started_at) VALUES ($1, $2, $3, $4, clock_timestamp()) RETURNING id`,
+      `INSERT INTO flow_steps (flow_id, step, attempt, worker, started_at, snapshot)
+       VALUES ($1, $2, $3, $4, clock_timestamp(), pg_current_snapshot()) RETURNING id`,
       [flow.id, stepName, attempt, this.workerId],
     );
     const stepRowId = rows[0]!.id;
@@ -282,8 +326,8 @@ export class FlowEngine {
         void db
           .query(
             `UPDATE flows SET lease_expires_at = clock_timestamp() + make_interval(secs => $3 / 1000.0)
-            WHERE id = $1 AND lease_owner = $2`,
-            [flow.id, this.workerId, this.options.leaseMs],
+            WHERE id = $1 AND lease_token = $2`,
+            [flow.id, flow.lease_token, this.options.leaseMs],
           )
           .catch(() => {});
       },
@@ -313,8 +357,8 @@ export class FlowEngine {
 
     return withTransaction(db, async (tx) => {
       const owned = await tx.query<{ state: string }>(
-        'SELECT state FROM flows WHERE id = $1 AND lease_owner = $2 FOR UPDATE',
-        [flow.id, this.workerId],
+        'SELECT state FROM flows WHERE id = $1 AND lease_token = $2 FOR NO KEY UPDATE',
+        [flow.id, flow.lease_token],
       );
       await tx.query(
         `UPDATE flow_steps SET ended_at = clock_timestamp(), outcome = $2, error = $3 WHERE id = $1`,
@@ -349,10 +393,11 @@ export class FlowEngine {
           await lockSignal(tx, waiting.signal);
           const sent = await tx.query(
             `SELECT 1 FROM flow_signals s, flow_steps st
-              WHERE s.name = $1 AND st.id = $2 AND s.sent_at >= st.started_at`,
+              WHERE s.name = $1 AND st.id = $2 AND NOT pg_visible_in_snapshot(s.sent_xid, st.snapshot)`,
             [waiting.signal, stepRowId],
           );
-          // the signal came while the step ran: its check may have missed it, so run again now
+          // the signal's transaction had not committed when the step started: the step's check
+          // may have missed what it announced, so run the step again now
           if (sent.rows[0]) until = new Date(0);
         }
         await tx.query(

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/pool.ts';
+import type { DbClient, Queryable } from '../db/pool.ts';
 import { currentTraceparent } from '../telemetry/tracing.ts';
 import type { FlowContext } from './definition.ts';
 
@@ -48,16 +48,18 @@ export async function startFlow(
 
 /**
  * Wakes every flow waiting on `signal` (a step that returned `wait: { signal }`), and remembers
- * the signal so that a step deciding to wait for it right now does not sleep through it.
+ * which transaction sent it, so that a step deciding to wait for it right now does not sleep
+ * through it. Call it in the transaction that makes the change the signal announces.
  */
-export async function signalFlows(db: Queryable, signal: string): Promise<number> {
+export async function signalFlows(tx: DbClient, signal: string): Promise<number> {
   // serialized with the engine's commit of a wait on the same signal (see lockSignal)
-  await lockSignal(db, signal);
-  await db.query(
-    `INSERT INTO flow_signals (name, sent_at) VALUES ($1, clock_timestamp())
-     ON CONFLICT (name) DO UPDATE SET sent_at = EXCLUDED.sent_at`,
+  await lockSignal(tx, signal);
+  await tx.query(
+    `INSERT INTO flow_signals (name, sent_at, sent_xid) VALUES ($1, clock_timestamp(), pg_current_xact_id())
+     ON CONFLICT (name) DO UPDATE SET sent_at = EXCLUDED.sent_at, sent_xid = EXCLUDED.sent_xid`,
     [signal],
   );
+  const db = tx;
   const { rowCount } = await db.query(
     `UPDATE flows SET next_run_at = now() - interval '1 millisecond' WHERE state = 'waiting' AND wait_for = $1`,
     [signal],
@@ -69,8 +71,8 @@ export async function signalFlows(db: Queryable, signal: string): Promise<number
 /**
  * A transaction-scoped lock per signal name. Sending a signal and committing a wait for it take
  * it, so whichever commits second sees the other: no wake-up is lost between a step's check and
- * its wait. Call only inside a transaction.
+ * its wait. Only meaningful inside a transaction.
  */
-export async function lockSignal(db: Queryable, signal: string): Promise<void> {
+export async function lockSignal(db: DbClient, signal: string): Promise<void> {
   await db.query(`SELECT pg_advisory_xact_lock(hashtext('flow-signal:' || $1))`, [signal]);
 }

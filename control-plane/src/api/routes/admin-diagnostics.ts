@@ -29,6 +29,7 @@ export function registerAdminDiagnosticRoutes(api: Api): void {
         for (let i = 0; i < body.count; i++) {
           const context = {
             stepDelayMs: body.stepDelayMs,
+            effects: body.effects,
             ...(body.notifyUrl ? { notifyUrl: body.notifyUrl } : {}),
           };
           flowIds.push((await startFlow(tx, { type: 'diagnostic', context })).id);
