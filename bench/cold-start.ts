@@ -34,6 +34,8 @@ async function coldStart(run: number, dataParent: string) {
       DATABASE_URL: databaseUrl,
       // never fetched: no request carries a token
       AUTH_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
+      AUTH_ISSUER: 'http://127.0.0.1:9/',
+      AUTH_AUDIENCE: 'planewright',
       SECRETS_KEK: randomBytes(32).toString('base64'),
       LOG_LEVEL: 'warn',
     },

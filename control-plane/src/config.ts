@@ -26,10 +26,10 @@ export const configSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   /** JWKS of the auth provider; user JWTs are verified against it. */
   AUTH_JWKS_URL: z.url(),
-  /** Expected `iss` of user JWTs; unchecked when unset. */
-  AUTH_ISSUER: z.string().optional(),
-  /** Expected `aud` of user JWTs; unchecked when unset. */
-  AUTH_AUDIENCE: z.string().optional(),
+  /** Expected `iss` of user JWTs: a token the provider issued elsewhere is refused. */
+  AUTH_ISSUER: z.string().min(1),
+  /** Expected `aud` of user JWTs: a token the provider signed for another API is refused. */
+  AUTH_AUDIENCE: z.string().min(1),
   /** Key-encryption key for customer secrets: 32 bytes, base64. */
   SECRETS_KEK: keyEncryptionKey,
   SECRETS_KEK_ID: z.string().min(1).default('kek-1'),

@@ -31,5 +31,8 @@ export function apiErrorFromPg(error: unknown): ApiError | undefined {
   if (code === '23503') return badRequest('a referenced object does not exist');
   if (code === '22P02' || code === '22023') return badRequest('a value has the wrong format');
   if (code === '54000' || code === '22001') return badRequest('a value is too long');
+  // NUL in text (22021) or in JSON text (22P05): Postgres cannot store it
+  if (code === '22021' || code === '22P05')
+    return badRequest('a value contains a character that cannot be stored (NUL)');
   return undefined;
 }

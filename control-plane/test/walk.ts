@@ -43,3 +43,27 @@ export function fill(path: string, values: Record<string, string>): string {
     return value;
   });
 }
+
+export const databaseSpec = { engine: 'postgres', version: '16', storageGb: 10 };
+
+/** A valid body for each route that takes one, so that only the tenant check can refuse it. */
+export const exampleBodies: Record<string, unknown> = {
+  'post /v1/orgs': { name: 'x', slug: 'x-walk' },
+  'patch /v1/orgs/{orgId}': { name: 'Renamed' },
+  'patch /v1/orgs/{orgId}/members/{userId}': { role: 'member' },
+  'post /v1/orgs/{orgId}/secrets': { name: 'walk-secret', value: 'hunter2' },
+  'put /v1/orgs/{orgId}/secrets/{secretId}/value': { value: 'rotated' },
+  'post /v1/orgs/{orgId}/resources': { kind: 'database', name: 'walk-db', spec: databaseSpec },
+  'patch /v1/orgs/{orgId}/resources/{resourceId}': { spec: { ...databaseSpec, storageGb: 20 } },
+  'post /v1/orgs/{orgId}/invitations': { email: 'walk@example.test', role: 'member' },
+  'post /v1/orgs/{orgId}/api-keys': { name: 'walk', role: 'member' },
+};
+
+/** `value` with a NUL character inside every string, at any depth. */
+export function withNul(value: unknown): unknown {
+  if (typeof value === 'string') return `${value}\u0000`;
+  if (Array.isArray(value)) return value.map(withNul);
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withNul(v)]));
+  return value;
+}

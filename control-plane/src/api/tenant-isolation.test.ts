@@ -7,7 +7,7 @@ import {
   startTestControlPlane,
   type TestControlPlane,
 } from '../../test/support.ts';
-import { fill, type RouteRef, routesOf } from '../../test/walk.ts';
+import { exampleBodies as bodies, databaseSpec, fill, type RouteRef, routesOf } from '../../test/walk.ts';
 
 let cp: TestControlPlane;
 let routes: RouteRef[];
@@ -21,21 +21,6 @@ interface Tenant {
   /** One object of each kind, by path-parameter name. */
   ids: Record<string, string>;
 }
-
-const databaseSpec = { engine: 'postgres', version: '16', storageGb: 10 };
-
-/** A valid body for each route that takes one, so that only the tenant check can refuse it. */
-const bodies: Record<string, unknown> = {
-  'post /v1/orgs': { name: 'x', slug: 'x-walk' },
-  'patch /v1/orgs/{orgId}': { name: 'Renamed' },
-  'patch /v1/orgs/{orgId}/members/{userId}': { role: 'member' },
-  'post /v1/orgs/{orgId}/secrets': { name: 'walk-secret', value: 'hunter2' },
-  'put /v1/orgs/{orgId}/secrets/{secretId}/value': { value: 'rotated' },
-  'post /v1/orgs/{orgId}/resources': { kind: 'database', name: 'walk-db', spec: databaseSpec },
-  'patch /v1/orgs/{orgId}/resources/{resourceId}': { spec: { ...databaseSpec, storageGb: 20 } },
-  'post /v1/orgs/{orgId}/invitations': { email: 'walk@example.test', role: 'member' },
-  'post /v1/orgs/{orgId}/api-keys': { name: 'walk', role: 'member' },
-};
 
 async function tenant(name: string): Promise<Tenant> {
   const owner = await cp.newOrg(name);

@@ -1,11 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { createRemoteJWKSet, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/pool.ts';
-import { unauthorized } from '../errors.ts';
-import { apiKeyMatches, apiKeyPrefix } from './api-key-secret.ts';
+import { ApiError, unauthorized } from '../errors.ts';
 import type { Principal, Role } from './principal.ts';
+import { apiKeyMatches, apiKeyPrefix, secretsEqual } from './secrets.ts';
 
 declare global {
   namespace Express {
@@ -35,18 +34,12 @@ export function authenticate(deps: { db: Db; config: Config; jwks: JWTVerifyGetK
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw unauthorized('the Authorization header must be "Bearer <token>"');
     const token = match[1]!;
-    if (deps.config.ADMIN_TOKEN && secretEquals(token, deps.config.ADMIN_TOKEN))
+    if (deps.config.ADMIN_TOKEN && secretsEqual(token, deps.config.ADMIN_TOKEN))
       req.principal = { type: 'operator' };
     else
       req.principal = token.startsWith('pw_') ? await fromApiKey(deps.db, token) : await fromJwt(deps, token);
     next();
   };
-}
-
-function secretEquals(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
 }
 
 async function fromApiKey(db: Db, key: string): Promise<Principal> {
@@ -58,15 +51,19 @@ async function fromApiKey(db: Db, key: string): Promise<Principal> {
     role: Role;
     created_by: string | null;
     secret_hash: string;
+    stale_use: boolean;
   }>(
-    `UPDATE api_keys SET last_used_at = now()
-      WHERE prefix = $1 AND revoked_at IS NULL AND activated_at IS NOT NULL
-        AND EXISTS (SELECT 1 FROM organizations o WHERE o.id = org_id AND o.deleted_at IS NULL)
-      RETURNING id, org_id, role, created_by, secret_hash`,
+    `SELECT k.id, k.org_id, k.role, k.created_by, k.secret_hash,
+            (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute') AS stale_use
+       FROM api_keys k JOIN organizations o ON o.id = k.org_id AND o.deleted_at IS NULL
+      WHERE k.prefix = $1 AND k.revoked_at IS NULL AND k.activated_at IS NOT NULL`,
     [prefix],
   );
   const row = rows[0];
+  // verified before anything is written: knowing a prefix must not be enough to touch the row
   if (!row || !apiKeyMatches(key, row.secret_hash)) throw unauthorized('the API key is invalid or revoked');
+  // a write per request would make every call cost one; a minute's precision is enough here
+  if (row.stale_use) await db.query('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [row.id]);
   return { type: 'api_key', keyId: row.id, orgId: row.org_id, role: row.role, createdBy: row.created_by };
 }
 
@@ -77,15 +74,30 @@ async function fromJwt(
   let payload: { sub?: string; email?: unknown; name?: unknown; iat?: number };
   try {
     ({ payload } = await jwtVerify(token, deps.jwks, {
-      ...(deps.config.AUTH_ISSUER ? { issuer: deps.config.AUTH_ISSUER } : {}),
-      ...(deps.config.AUTH_AUDIENCE ? { audience: deps.config.AUTH_AUDIENCE } : {}),
+      issuer: deps.config.AUTH_ISSUER,
+      audience: deps.config.AUTH_AUDIENCE,
     }));
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) throw unauthorized('the token has expired');
-    if (error instanceof joseErrors.JOSEError) throw unauthorized(`the token is invalid (${error.code})`);
-    throw error;
+    // the provider's keys could not be read: the token may be fine, so the client must not drop it
+    if (error instanceof joseErrors.JWKSTimeout || !(error instanceof joseErrors.JOSEError)) {
+      throw new ApiError(
+        503,
+        'auth_unavailable',
+        "the auth provider's signing keys could not be fetched; retry shortly",
+      );
+    }
+    throw unauthorized(`the token is invalid (${error.code})`);
   }
   if (!payload.sub) throw unauthorized('the token has no subject');
+  // Postgres text cannot hold NUL: such a claim is a malformed token, not our failure
+  if (
+    [payload.sub, payload.email, payload.name].some(
+      (claim) => typeof claim === 'string' && claim.includes('\u0000'),
+    )
+  ) {
+    throw unauthorized('the token has a claim with a NUL character');
+  }
   const email = typeof payload.email === 'string' ? payload.email : null;
   const name = typeof payload.name === 'string' ? payload.name : null;
   type UserRow = { id: string; deleted_at: Date | null; sessions_revoked_before: Date | null };

@@ -214,7 +214,10 @@ describe('flow engine', () => {
     // the sender's transaction signals first, then takes its time before it commits
     const sender = await db.connect();
     await sender.query('BEGIN');
-    await sender.query(`INSERT INTO flow_effects (key, flow_id, step) VALUES ($1, $2, 'test')`, [`row:${id}`, id]);
+    await sender.query(`INSERT INTO flow_effects (key, flow_id, step) VALUES ($1, $2, 'test')`, [
+      `row:${id}`,
+      id,
+    ]);
     await signalFlows(sender, `row:${id}`);
     const e = engine([flow as FlowDefinition<never>]);
     await e.start();
@@ -249,8 +252,13 @@ describe('flow engine', () => {
     const id = await start('gated');
     await sleep(200);
     // what the admin API does: cancel, then retry, while the first attempt of `a` still runs
-    await db.query(`UPDATE flows SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL WHERE id = $1`, [id]);
-    await db.query(`UPDATE flows SET state = 'pending', attempts = 0, next_run_at = now() WHERE id = $1`, [id]);
+    await db.query(
+      `UPDATE flows SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL WHERE id = $1`,
+      [id],
+    );
+    await db.query(`UPDATE flows SET state = 'pending', attempts = 0, next_run_at = now() WHERE id = $1`, [
+      id,
+    ]);
     await sleep(200);
     release();
     expect(await e.waitForCompletion(id, 3000)).toMatchObject({ state: 'succeeded' });

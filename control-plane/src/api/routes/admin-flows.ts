@@ -1,7 +1,7 @@
 import { withTransaction } from '../../db/pool.ts';
 import { conflict, notFound } from '../../errors.ts';
 import { flowStates } from '../../flows/definition.ts';
-import { flowChannel } from '../../flows/start.ts';
+import { flowChannel, flowDoneChannel } from '../../flows/start.ts';
 import type { Api } from '../route.ts';
 import { z } from '../zod.ts';
 
@@ -209,7 +209,7 @@ export function registerAdminFlowRoutes(api: Api): void {
           [params.flowId],
         );
         if (!rows[0]) throw await stateConflict(tx, params.flowId, 'the flow has already finished');
-        await tx.query(`SELECT pg_notify('planewright_flow_done', $1)`, [params.flowId]);
+        await tx.query('SELECT pg_notify($1, $2)', [flowDoneChannel, params.flowId]);
         return summary(rows[0]);
       }),
   });

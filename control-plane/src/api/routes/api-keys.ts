@@ -1,6 +1,6 @@
 import { recordAudit } from '../../audit.ts';
-import { generateApiKey } from '../../auth/api-key-secret.ts';
 import { adminRoles, type Role } from '../../auth/principal.ts';
+import { generateApiKey } from '../../auth/secrets.ts';
 import { type Queryable, withTransaction } from '../../db/pool.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../errors.ts';
 import { createApiKeyFlow } from '../../flows/definitions/create-api-key.ts';

@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { recordAudit } from '../../audit.ts';
 import { adminRoles, type Role } from '../../auth/principal.ts';
+import { sha256Hex } from '../../auth/secrets.ts';
 import { type Queryable, withTransaction } from '../../db/pool.ts';
 import { badRequest, conflict, forbidden, gone, notFound } from '../../errors.ts';
 import type { Api } from '../route.ts';
@@ -55,7 +56,6 @@ const toInvitation = (row: InvitationRow) => ({
 });
 
 const acceptPath = '/v1/invitations/accept';
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const invitationParams = orgParams.extend({ invitationId: z.uuid() });
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -82,6 +82,8 @@ export function registerInvitationRoutes(api: Api): void {
     body: z.object({ email: z.email().max(320), role }).strict(),
     response: { status: 201, schema: createdInvitation },
     handler: async ({ deps, org, body, principal, requestId }) => {
+      // a leaked key must not be able to bring in a new member, who could then mint keys
+      if (principal?.type !== 'user') throw forbidden('only a signed-in user can invite; API keys cannot');
       if (body.role === 'owner' && org.role !== 'owner') throw forbidden('only an owner may invite an owner');
       const token = `pwinv_${randomBytes(32).toString('base64url')}`;
       return withTransaction(deps.db, async (tx) => {
@@ -100,7 +102,7 @@ export function registerInvitationRoutes(api: Api): void {
             org.id,
             body.email,
             body.role,
-            hashToken(token),
+            sha256Hex(token),
             principal?.type === 'user' ? principal.userId : null,
             deps.config.INVITATION_TTL_HOURS,
           ],
@@ -202,7 +204,7 @@ export function registerInvitationRoutes(api: Api): void {
              FROM invitations i JOIN organizations o ON o.id = i.org_id
             WHERE i.token_hash = $1 AND o.deleted_at IS NULL
             FOR UPDATE OF i`,
-          [hashToken(body.token)],
+          [sha256Hex(body.token)],
         );
         const found = rows[0];
         if (!found) throw notFound('invitation');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestControlPlane, type TestControlPlane } from '../../../test/support.ts';
+import { apiClient, startTestControlPlane, type TestControlPlane } from '../../../test/support.ts';
 
 let cp: TestControlPlane;
 beforeAll(async () => {
@@ -83,6 +83,33 @@ describe('organizations', () => {
     expect((await other.client.delete(`/v1/orgs/${owner.orgId}/members/${ownerId}`)).status).toBe(403);
     expect((await other.client.delete(`/v1/orgs/${owner.orgId}/members/${bobId}`)).status).toBe(204);
     expect((await other.client.get(`/v1/orgs/${owner.orgId}`)).status).toBe(404);
+  });
+
+  it('revokes the keys a demoted member could no longer make, and lets no API key change roles', async () => {
+    const owner = await cp.newOrg('demote');
+    const dana = await cp.newUser('dana');
+    await dana.client.get('/v1/users/me');
+    const { rows } = await cp.deps.db.query('SELECT id FROM users WHERE subject = $1', [dana.sub]);
+    const danaId = rows[0].id;
+    await cp.deps.db.query(`INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'admin')`, [
+      owner.orgId,
+      danaId,
+    ]);
+    const key = await dana.client.post(`/v1/orgs/${owner.orgId}/api-keys`, { name: 'ci', role: 'admin' });
+    expect(key.status).toBe(201);
+    const asKey = apiClient(cp.url, key.body.key);
+    expect((await asKey.get(`/v1/orgs/${owner.orgId}/members`)).status).toBe(200);
+    expect((await asKey.patch(`/v1/orgs/${owner.orgId}/members/${danaId}`, { role: 'owner' })).status).toBe(
+      403,
+    );
+    expect(
+      (await asKey.post(`/v1/orgs/${owner.orgId}/invitations`, { email: 'x@example.test', role: 'admin' }))
+        .status,
+    ).toBe(403);
+
+    const demoted = await owner.client.patch(`/v1/orgs/${owner.orgId}/members/${danaId}`, { role: 'member' });
+    expect(demoted.status).toBe(200);
+    expect((await asKey.get(`/v1/orgs/${owner.orgId}/members`)).status).toBe(401);
   });
 
   it('serves health, readiness, metrics and the OpenAPI document', async () => {

@@ -202,6 +202,8 @@ export function registerOrgRoutes(api: Api): void {
     response: { status: 200, schema: z.object({ userId: z.uuid(), role }) },
     handler: async ({ deps, org, params, body, principal, requestId }) =>
       withTransaction(deps.db, async (tx) => {
+        if (principal?.type !== 'user')
+          throw forbidden('only a signed-in user can change roles; API keys cannot');
         const current = await lockMember(tx, org.id, params.userId);
         if ((current === 'owner' || body.role === 'owner') && org.role !== 'owner') {
           throw forbidden('only an owner may grant or take away the owner role');
@@ -212,12 +214,20 @@ export function registerOrgRoutes(api: Api): void {
           params.userId,
           body.role,
         ]);
+        // a key may not outrank its creator: keys the new role could not have made stop working
+        const revoked = await tx.query<{ id: string }>(
+          `UPDATE api_keys SET revoked_at = now()
+            WHERE org_id = $1 AND created_by = $2 AND revoked_at IS NULL
+              AND ($3 IN ('billing', 'member') OR ($3 = 'admin' AND role = 'owner'))
+            RETURNING id`,
+          [org.id, params.userId, body.role],
+        );
         await recordAudit(tx, principal, {
           orgId: org.id,
           action: 'member.role_changed',
           targetType: 'user',
           targetId: params.userId,
-          data: { from: current, to: body.role },
+          data: { from: current, to: body.role, revokedApiKeys: revoked.rows.map((row) => row.id) },
           requestId,
         });
         return { userId: params.userId, role: body.role };

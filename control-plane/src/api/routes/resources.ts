@@ -6,7 +6,7 @@ import { ApiError, badRequest, conflict, notFound } from '../../errors.ts';
 import { deprovisionResourceType } from '../../flows/definitions/deprovision-resource.ts';
 import { provisionResourceType } from '../../flows/definitions/provision-resource.ts';
 import { startFlow } from '../../flows/start.ts';
-import type { Api } from '../route.ts';
+import { type Api, validationError } from '../route.ts';
 import { orgParams, pageQuery, z } from '../zod.ts';
 import { secretName } from './secrets.ts';
 
@@ -326,20 +326,8 @@ export function registerResourceRoutes(api: Api): void {
           throw conflict(`the resource is ${current.phase}; its spec can no longer change`);
         }
         const parsed = specs[current.kind].safeParse(body.spec);
-        if (!parsed.success) {
-          throw new ApiError(
-            400,
-            'validation_failed',
-            `invalid body: spec is not a valid ${current.kind} spec: ${z.prettifyError(parsed.error).replaceAll('\n', '; ')}`,
-            {
-              issues: parsed.error.issues.map((issue) => ({
-                in: 'body',
-                path: ['spec', ...issue.path].join('.'),
-                message: issue.message,
-              })),
-            },
-          );
-        }
+        // the spec's schema depends on the resource's kind, known only once it is read
+        if (!parsed.success) throw validationError('body', parsed.error, ['spec']);
         if (parsed.data.secretRef) await assertSecretExists(tx, org.id, parsed.data.secretRef);
         const { rows } = await tx.query<ResourceRow>(
           `UPDATE resources SET spec = $2, generation = generation + 1, updated_at = now()

@@ -70,6 +70,9 @@ describe('delete user', () => {
     const refused = await owner.client.delete('/v1/users/me');
     expect(refused.status).toBe(409);
     expect(refused.body.error.details.organizations[0].id).toBe(owner.orgId);
+    // alone in an organization is no different: nobody would be left to manage it
+    const alone = await cp.newOrg('alone');
+    expect((await alone.client.delete('/v1/users/me')).status).toBe(409);
 
     const byOperator = await cp.admin.delete(`/v1/admin/users/${await userId(carol.sub)}`);
     expect(byOperator.status).toBe(202);

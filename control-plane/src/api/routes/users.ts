@@ -25,12 +25,9 @@ async function startUserDeletion(db: Db, userId: string, requestedBy: 'self' | '
     if (!user.rows[0]) throw notFound('user');
     const orphaned = await tx.query<{ id: string; name: string }>(soleOwnerOrgsSql, [userId]);
     if (orphaned.rows.length > 0) {
-      throw conflict(
-        'the user is the only owner of organizations that have other members; transfer ownership first',
-        {
-          organizations: orphaned.rows,
-        },
-      );
+      throw conflict('the user is the only owner of organizations; transfer ownership or delete them first', {
+        organizations: orphaned.rows,
+      });
     }
     const flow = await startFlow(tx, {
       type: 'delete-user',

@@ -6,12 +6,15 @@ export interface DeleteUserContext extends Record<string, unknown> {
   requestedBy: 'self' | 'operator';
 }
 
-/** Organizations where `userId` is the only owner while others remain: deleting them would orphan it. */
+/**
+ * Live organizations where `userId` is the only owner: deleting the user would leave them (and
+ * their resources, secrets and billing) with nobody who may manage them, so ownership must be
+ * transferred, or the organization deleted, first.
+ */
 export const soleOwnerOrgsSql = `
   SELECT o.id, o.name FROM memberships m JOIN organizations o ON o.id = m.org_id
    WHERE m.user_id = $1 AND m.role = 'owner' AND o.deleted_at IS NULL
-     AND NOT EXISTS (SELECT 1 FROM memberships x WHERE x.org_id = m.org_id AND x.role = 'owner' AND x.user_id <> $1)
-     AND EXISTS (SELECT 1 FROM memberships y WHERE y.org_id = m.org_id AND y.user_id <> $1)`;
+     AND NOT EXISTS (SELECT 1 FROM memberships x WHERE x.org_id = m.org_id AND x.role = 'owner' AND x.user_id <> $1)`;
 
 /**
  * Delete user: sessions and API keys revoked, memberships removed, personal data erased; the user
@@ -44,7 +47,7 @@ export const deleteUserFlow: FlowDefinition<DeleteUserContext> = defineFlow<Dele
         const orphaned = await db.query<{ name: string }>(soleOwnerOrgsSql, [context.userId]);
         if (orphaned.rows.length > 0) {
           throw new PermanentStepError(
-            `the user is the only owner of ${orphaned.rows.map((r) => r.name).join(', ')}; transfer ownership, then retry the flow`,
+            `the user is the only owner of ${orphaned.rows.map((r) => r.name).join(', ')}; transfer ownership or delete the organization, then retry the flow`,
           );
         }
         await once('memberships', async (tx) => {
