@@ -22,9 +22,15 @@ export interface FingerprintSource {
   rawBody: Buffer | undefined;
 }
 
-export function requestKey(request: FingerprintSource, idempotencyHeader: string): string {
+export function requestKey(
+  request: FingerprintSource,
+  idempotencyHeader: string,
+  clientGeneratedKey?: RegExp,
+): string {
   const idempotencyKey = request.headers[idempotencyHeader];
-  if (typeof idempotencyKey === 'string' && idempotencyKey !== '') return `idem:${idempotencyKey}`;
+  // a key the client library made up for this one call names nothing another run will send
+  const chosenByCaller = typeof idempotencyKey === 'string' && !clientGeneratedKey?.test(idempotencyKey);
+  if (chosenByCaller && idempotencyKey !== '') return `idem:${idempotencyKey}`;
   const hasBody = request.rawBody !== undefined && request.rawBody.length > 0;
   if (!hasBody && request.query === '') return '';
   const hash = createHash('sha256').update(request.query).update('\n');
@@ -44,12 +50,18 @@ export function fingerprintKey(fingerprint: Pick<Fingerprint, 'method' | 'path' 
  */
 export class OccurrenceCounter {
   readonly #seen = new Map<string, number>();
+  readonly #clientGeneratedKey: RegExp | undefined;
+
+  /** `clientGeneratedKey`: idempotency keys an SDK generates per call (fingerprinted by body instead). */
+  constructor(clientGeneratedKey?: RegExp) {
+    this.#clientGeneratedKey = clientGeneratedKey;
+  }
 
   next(request: FingerprintSource, idempotencyHeader: string): Fingerprint {
     const fingerprint = {
       method: request.method,
       path: request.path,
-      key: requestKey(request, idempotencyHeader),
+      key: requestKey(request, idempotencyHeader, this.#clientGeneratedKey),
     };
     const id = fingerprintKey(fingerprint);
     const occurrence = (this.#seen.get(id) ?? 0) + 1;

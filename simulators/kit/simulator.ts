@@ -39,6 +39,12 @@ export interface SimulatorOptions<S extends SimulatorState> {
   requestIdPrefix?: string;
   /** Header whose value fingerprints a request instead of its body hash; default `Idempotency-Key`. */
   idempotencyHeader?: string;
+  /**
+   * Idempotency keys the vendor's SDK generates by itself for each call (stripe-node's
+   * `stripe-node-retry-…`): they differ in every run, so such requests are fingerprinted by their
+   * body, and journals of SDK traffic replay.
+   */
+  clientGeneratedIdempotencyKey?: RegExp;
   /** The tenant (account, org) a request belongs to, for rules that match on `tenant`. */
   tenant?: (req: Request) => string | undefined;
   /** The vendor's error, throttle and outage answers; default a generic JSON error. */
@@ -189,7 +195,7 @@ export class Simulator<S extends SimulatorState = SimulatorState> {
       reset,
       logger,
       vendor,
-      occurrences: new OccurrenceCounter(),
+      occurrences: new OccurrenceCounter(o.clientGeneratedIdempotencyKey),
       requestIdHeader: o.requestIdHeader === undefined ? 'X-Request-Id' : o.requestIdHeader,
       requestIdPrefix: o.requestIdPrefix ?? 'req_',
       idempotencyHeader: (o.idempotencyHeader ?? 'Idempotency-Key').toLowerCase(),

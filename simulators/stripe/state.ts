@@ -29,7 +29,9 @@ function resolve(options: StripeStateOptions): ResolvedOptions {
   };
 }
 
-function createSim(options: ResolvedOptions, random: () => number): Sim {
+// `jitter` is a stream of its own: retries happen when receivers answer, so drawing their jitter
+// from the id stream would make later ids depend on network timing, and a seeded run unrepeatable
+function createSim(options: ResolvedOptions, random: () => number, jitter: () => number): Sim {
   const ids = createIdGenerator(random);
   // the log and the queue call back into `sim` only after it exists
   const sim: Sim = {
@@ -70,7 +72,7 @@ function createSim(options: ResolvedOptions, random: () => number): Sim {
     deliveries: createDeliveryQueue({
       nextId: () => ids.next('whdel'),
       policy: options.webhookRetry,
-      random,
+      random: jitter,
       maxDeliveries: options.maxDeliveries,
       onSettled: (delivery) => {
         const event = sim.events.find(delivery.eventId);
@@ -95,7 +97,8 @@ export function createStripeState(options: StripeStateOptions = {}) {
   const resolved = resolve(options);
   const seed = options.seed ?? randomUUID();
   const freshRandom = () => options.random ?? seededRandom(seed);
-  let sim = createSim(resolved, freshRandom());
+  const freshJitter = () => options.random ?? seededRandom(`${seed}\u0000webhook-jitter`);
+  let sim = createSim(resolved, freshRandom(), freshJitter());
   const current = () => sim;
 
   /** A copy of `object` with `expand[]` applied: what a response carries. */
@@ -107,9 +110,13 @@ export function createStripeState(options: StripeStateOptions = {}) {
     due: (limit?: number) => copy(sim.deliveries.due(resolved.now(), limit)),
     /**
      * What to POST for a delivery now: the event as Stripe sends it and a `Stripe-Signature` with the
-     * current time. `undefined` when the delivery or its event is gone.
+     * time `signedAtMs` (default the simulator's now; a sender passes wall time when receivers check
+     * the signature's age against their own clock). `undefined` when the delivery or its event is gone.
      */
-    prepare(deliveryId: string): { url: string; body: string; headers: Record<string, string> } | undefined {
+    prepare(
+      deliveryId: string,
+      signedAtMs = resolved.now(),
+    ): { url: string; body: string; headers: Record<string, string> } | undefined {
       const delivery = sim.deliveries.get(deliveryId);
       const event = delivery ? sim.events.find(delivery.eventId) : undefined;
       const secret = delivery ? sim.webhookSecrets.get(delivery.endpointId) : undefined;
@@ -120,7 +127,7 @@ export function createStripeState(options: StripeStateOptions = {}) {
         body,
         headers: {
           'content-type': 'application/json; charset=utf-8',
-          'stripe-signature': signatureHeader(secret, body, toSeconds(resolved.now())),
+          'stripe-signature': signatureHeader(secret, body, toSeconds(signedAtMs)),
           'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
         },
       };
@@ -177,7 +184,7 @@ export function createStripeState(options: StripeStateOptions = {}) {
      * the source goes on where it was (its owner resets it).
      */
     reset(): void {
-      sim = createSim(resolved, freshRandom());
+      sim = createSim(resolved, freshRandom(), freshJitter());
     },
   };
 }
