@@ -103,6 +103,28 @@ describe('composite', () => {
     expect(compositeResponse[5]).toMatchObject({ httpStatusCode: 404, body: [{ errorCode: 'NOT_FOUND' }] });
   });
 
+  it('reads references a client percent-encoded with the rest of its query', async () => {
+    const { composite } = setup();
+    const soql = "SELECT Id FROM Contact WHERE AccountId = '@{refAccount.id}'";
+    const { compositeResponse } = await composite({
+      compositeRequest: [
+        createAccount('refAccount', { Name: 'Acme' }),
+        {
+          method: 'POST',
+          url: '/services/data/v62.0/sobjects/Contact',
+          referenceId: 'refContact',
+          body: { LastName: 'Lovelace', AccountId: '@{refAccount.id}' },
+        },
+        {
+          method: 'GET',
+          url: `/services/data/v62.0/query?q=${encodeURIComponent(soql)}`,
+          referenceId: 'contacts',
+        },
+      ],
+    });
+    expect(compositeResponse[2]).toMatchObject({ httpStatusCode: 200, body: { totalSize: 1 } });
+  });
+
   it('allOrNone: the first failure rolls everything back and every other subrequest is PROCESSING_HALTED', async () => {
     const { composite, org, executed } = setup();
     const { compositeResponse } = await composite({

@@ -61,7 +61,7 @@ export async function runComposite(
     }
     let response: CompositeSubresponse;
     try {
-      const url = resolveReferences(sub.url, results, true) as string;
+      const url = resolveReferences(decodeReferences(sub.url), results, true) as string;
       const body = resolveReferences(sub.body, results, false);
       const answer = await runOne(deps.execute, {
         method: sub.method,
@@ -148,6 +148,20 @@ class UnresolvedReference extends Error {
     super(message);
     this.name = 'UnresolvedReference';
   }
+}
+
+/**
+ * A url whose query a client percent-encoded whole (`encodeURIComponent(soql)`) carries its
+ * references as `%40%7Bref.id%7D`; they are read as `@{ref.id}`, as the writer meant.
+ */
+function decodeReferences(url: string): string {
+  return url.replace(/%40%7B([A-Za-z0-9_.%]+?)%7D/gi, (whole, inner: string) => {
+    try {
+      return `@{${decodeURIComponent(inner)}}`;
+    } catch {
+      return whole;
+    }
+  });
 }
 
 /** Replaces references in a url (always as text) or a body (a lone reference keeps its JSON type). */

@@ -7,7 +7,14 @@ export {
   systemClock,
   toSalesforceDateTime,
 } from './clock.ts';
-// Composite, limits, OAuth
+// Composite, collections, limits, OAuth
+export {
+  type CollectionError,
+  type CollectionResult,
+  type Collections,
+  createCollections,
+  parseCollectionBody,
+} from './collections.ts';
 export {
   type CompositeSubresponse,
   type ExecuteSubrequest,

@@ -184,6 +184,24 @@ describe('OAuth sessions', () => {
     expect(errorOf(() => oauth.authenticate(`Bearer ${again}`)).errorCode).toBe('INVALID_SESSION_ID');
   });
 
+  it('peek names a live session without keeping it alive; userOfTokenRequest names who would log in', () => {
+    const { oauth, clock } = setup();
+    const { access_token } = oauth.token({ grant_type: 'client_credentials', ...app }, context);
+    clock.advance(50_000);
+    expect(oauth.peek(`Bearer ${access_token}`)).toMatchObject({ username: 'ops@planewright.test' });
+    clock.advance(10_001);
+    // peeking did not count as use: the session has been idle 60,001 ms
+    expect(oauth.peek(`Bearer ${access_token}`)).toBeUndefined();
+    expect(oauth.peek(undefined)).toBeUndefined();
+    expect(oauth.userOfTokenRequest({ grant_type: 'password', username: 'ADMIN@planewright.test' })).toBe(
+      'admin@planewright.test',
+    );
+    expect(oauth.userOfTokenRequest({ grant_type: 'client_credentials', client_id: app.client_id })).toBe(
+      'ops@planewright.test',
+    );
+    expect(oauth.userOfTokenRequest({ grant_type: 'password', username: 'ghost' })).toBeUndefined();
+  });
+
   it('expireAllSessions ends access tokens but keeps refresh tokens, so a client can refresh', () => {
     const { oauth } = setup();
     const refreshToken = oauth.issueRefreshToken('admin@planewright.test', app.client_id);

@@ -26,6 +26,10 @@ export type OAuthOptions = {
 /** Where the simulator is reached: the token response names it as instance_url and in the identity URL. */
 export type TokenContext = { instanceUrl: string; loginUrl?: string };
 
+/** The token of an `Authorization: Bearer …` (or `OAuth …`) header. */
+const bearerToken = (authorization: string | undefined): string | undefined =>
+  /^(?:Bearer|OAuth)\s+(\S+)$/i.exec(authorization?.trim() ?? '')?.[1];
+
 const invalidGrant = (description = 'authentication failure') =>
   new OAuthError(400, 'invalid_grant', description);
 
@@ -129,8 +133,24 @@ export function createOAuth(options: OAuthOptions) {
 
     /** The session behind an `Authorization: Bearer …` (or `OAuth …`) header; INVALID_SESSION_ID otherwise. */
     authenticate(authorization: string | undefined): Session {
-      const match = /^(?:Bearer|OAuth)\s+(\S+)$/i.exec(authorization?.trim() ?? '');
-      return sessions.use(match?.[1]);
+      return sessions.use(bearerToken(authorization));
+    },
+
+    /** The session of a bearer header if it is live, touching nothing (fault matching must not extend a session). */
+    peek(authorization: string | undefined): Session | undefined {
+      const token = bearerToken(authorization);
+      return token ? sessions.peek(token) : undefined;
+    },
+
+    /** The user a token request would run as, or undefined: the tenant of a token request. */
+    userOfTokenRequest(params: Record<string, string | undefined>): string | undefined {
+      if (params.grant_type === 'password') return userNamed(params.username)?.username;
+      if (params.grant_type === 'client_credentials') {
+        return config.connectedApps.find((a) => a.clientId === params.client_id)?.runAs;
+      }
+      if (params.grant_type === 'refresh_token')
+        return sessions.refreshGrant(params.refresh_token ?? '')?.username;
+      return undefined;
     },
 
     /** `POST /services/oauth2/revoke`: an access token ends its session; a refresh token also ends its sessions. */

@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from './clock.ts';
+import { createCollections } from './collections.ts';
 import { type CompositeSubresponse, type ExecuteSubrequest, runComposite } from './composite.ts';
 import { resolveConfig, type SalesforceSimConfig } from './config.ts';
 import { describeGlobal, describeSObject } from './describe.ts';
@@ -50,6 +51,8 @@ export function createSalesforceOrg(options: SalesforceOrgOptions = {}) {
     store,
     limits,
     oauth,
+    /** sObject Collections (`/composite/sobjects`): up to 200 records a call. */
+    collections: createCollections({ store, schema }),
 
     /** `GET /query` (or `/queryAll` with includeDeleted). */
     query: (soql: string, queryOptions: QueryOptions): QueryPage =>

@@ -36,6 +36,13 @@ export function createSessions(options: { clock: Clock; idleTimeoutMs: number })
       return rest;
     },
 
+    /** Who a live token belongs to, without keeping it alive or ending it: for fault rules' tenant. */
+    peek(token: string): Session | undefined {
+      const session = sessions.get(token);
+      if (!session || clock.now() - session.lastUsedMs > idleTimeoutMs) return undefined;
+      return { userId: session.userId, username: session.username, clientId: session.clientId };
+    },
+
     grantRefresh(token: string, grant: RefreshGrant): void {
       refreshGrants.set(token, grant);
     },
