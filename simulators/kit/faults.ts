@@ -5,16 +5,11 @@ import { parseTime, type SimClock } from './clock.ts';
 import { SimulatorError } from './errors.ts';
 import { type Fingerprint, fingerprintKey } from './fingerprint.ts';
 import type { FaultDecision, JournalDocument, JournalEntry } from './journal.ts';
+import { drawLatencyMs } from './latency.ts';
 import { compileMatch, type MatchableRequest, type RequestMatcher } from './match.ts';
 import { requestRandom } from './random.ts';
 import { type ReplayedDecision, type ReplayReport, ReplaySource } from './replay.ts';
-import {
-  type FaultRuleInput,
-  type FaultSpec,
-  maxWaitMs,
-  parseRuleInputs,
-  type RuleMatchInput,
-} from './rules.ts';
+import { type FaultRuleInput, type FaultSpec, parseRuleInputs, type RuleMatchInput } from './rules.ts';
 
 /** A rule as listed by GET /_sim/faults. */
 export interface FaultRule {
@@ -145,17 +140,8 @@ export class FaultController {
     draw: () => ReturnType<typeof requestRandom>,
   ): FaultDecision {
     switch (fault.kind) {
-      case 'latency': {
-        const ms =
-          fault.ms ??
-          (fault.uniform
-            ? draw().uniform(fault.uniform.minMs, fault.uniform.maxMs)
-            : Math.min(
-                draw().lognormal(fault.lognormal!.medianMs, fault.lognormal!.p99Ms),
-                fault.lognormal!.maxMs ?? maxWaitMs,
-              ));
-        return { kind: 'latency', ms: Math.round(ms * 10) / 10 };
-      }
+      case 'latency':
+        return { kind: 'latency', ms: drawLatencyMs(fault, draw) };
       case 'error':
         return {
           kind: 'error',

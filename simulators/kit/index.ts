@@ -20,8 +20,11 @@ export { SimulatorError } from './errors.ts';
 export type { FaultController, FaultRule } from './faults.ts';
 export type { Fingerprint } from './fingerprint.ts';
 export { decisionsOf, type FaultDecision, type JournalDocument, type JournalEntry } from './journal.ts';
+// delays: one vocabulary for latency faults and simulated work (deliveries)
+export { drawLatencyMs, type LatencySpec, latencySchema, maxWaitMs } from './latency.ts';
 export type { LogLevel } from './logging.ts';
 export { compilePathPattern } from './match.ts';
+export { type Random, seededRandom } from './random.ts';
 export type { ReplayReport } from './replay.ts';
 export type { FaultRuleInput, FaultSpec } from './rules.ts';
 // the builder, the started handle and what routes receive

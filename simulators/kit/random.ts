@@ -21,7 +21,12 @@ const z99 = 2.3263478740408408;
 
 /** The generator for one request, identified by its fingerprint key and occurrence number. */
 export function requestRandom(seed: number, fingerprintKey: string, occurrence: number): Random {
-  const digest = createHash('sha256').update(`${seed}\u0000${fingerprintKey}\u0000${occurrence}`).digest();
+  return seededRandom(seed, `${fingerprintKey}\u0000${occurrence}`);
+}
+
+/** A generator whose draws depend only on the seed and `key` (what is being decided). */
+export function seededRandom(seed: number, key: string): Random {
+  const digest = createHash('sha256').update(`${seed}\u0000${key}`).digest();
   const state = [0, 4, 8, 12].map((offset) => digest.readInt32BE(offset));
   // an all-zero state would emit zeros forever; a SHA-256 prefix of zeros will not happen, but cheap to rule out
   if (!state.some((word) => word !== 0)) state[0] = 1;

@@ -3,22 +3,15 @@
 // that silently matches nothing.
 import { z } from 'zod';
 import { SimulatorError } from './errors.ts';
+import { latencyProblem, latencyShape, maxWaitMs } from './latency.ts';
 
-/** Longest latency, hang or window a rule may ask for: every wait in a test run needs a bound. */
-export const maxWaitMs = 600_000;
+export { maxWaitMs };
 
 const ms = z.number().min(0).max(maxWaitMs);
 const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 const time = z.union([z.number(), z.string().min(1)]);
 
-const latencyFault = z.strictObject({
-  kind: z.literal('latency'),
-  /** A fixed delay. */
-  ms: ms.optional(),
-  uniform: z.strictObject({ minMs: ms, maxMs: ms }).optional(),
-  /** Heavy-tailed, as real networks are: half the delays under `medianMs`, 1% over `p99Ms`. */
-  lognormal: z.strictObject({ medianMs: ms.gt(0), p99Ms: ms.gt(0), maxMs: ms.optional() }).optional(),
-});
+const latencyFault = z.strictObject({ kind: z.literal('latency'), ...latencyShape });
 
 const faultSpec = z.discriminatedUnion('kind', [
   latencyFault,
@@ -99,14 +92,8 @@ export function parseRuleInputs(body: unknown): FaultRuleInput[] {
 function crossFieldProblem(rule: z.output<typeof ruleInput>): string | undefined {
   const { fault, window } = rule;
   if (fault.kind === 'latency') {
-    const shapes = [fault.ms, fault.uniform, fault.lognormal].filter((each) => each !== undefined);
-    if (shapes.length !== 1) return 'fault: a latency fault takes exactly one of ms, uniform or lognormal';
-    if (fault.uniform && fault.uniform.minMs > fault.uniform.maxMs) {
-      return 'fault.uniform: minMs must not exceed maxMs';
-    }
-    if (fault.lognormal && fault.lognormal.p99Ms <= fault.lognormal.medianMs) {
-      return 'fault.lognormal: p99Ms must be greater than medianMs';
-    }
+    const problem = latencyProblem(fault);
+    if (problem) return `fault (latency): ${problem}`;
   }
   if (window && window.from !== undefined && window.afterMs !== undefined) {
     return 'window: give from or afterMs, not both';

@@ -1,0 +1,46 @@
+// SendGrid's v3 mail send API: `POST /v3/mail/send` with `Authorization: Bearer SG.…`, answered
+// 202 with an empty body and `X-Message-Id`, as SendGrid does. Each recipient becomes a message of
+// its own whose id is SendGrid's `sg_message_id`: the X-Message-Id, a dot, and a per-recipient part.
+import { randomBytes } from 'node:crypto';
+import type { Request, Router } from 'express';
+import type { SimulatorContext } from '../../kit/index.ts';
+import type { Deliveries } from '../delivery.ts';
+import type { NotifyState } from '../state.ts';
+import { sendgridErrors } from '../vendor.ts';
+import { copiesOf, type SendgridMail, validateMail } from './sendgrid-mail.ts';
+
+export function installSendgrid(router: Router, ctx: SimulatorContext<NotifyState>, deliveries: Deliveries) {
+  router.post('/v3/mail/send', (req, res) => {
+    const denied = authProblem(req, ctx.state.config.sendgrid.apiKeys);
+    if (denied) return void res.status(401).json(sendgridErrors([{ message: denied }]));
+    const errors = validateMail(req.body);
+    if (errors.length > 0) return void res.status(400).json(sendgridErrors(errors));
+    const mail = req.body as SendgridMail;
+    // sandbox mode validates and answers, and sends nothing
+    if (mail.mail_settings?.sandbox_mode?.enable) return void res.status(200).end();
+    const xMessageId = randomBytes(16).toString('base64url').slice(0, 22);
+    copiesOf(mail).forEach((copy, index) => {
+      deliveries.accept(
+        {
+          ...copy,
+          id: `${xMessageId}.sim${index}`,
+          channel: 'email',
+          via: 'sendgrid',
+          from: mail.from.email,
+        },
+        req,
+      );
+    });
+    res.status(202).set('X-Message-Id', xMessageId).end();
+  });
+}
+
+/** SendGrid's 401 message, or null when the key is accepted. */
+function authProblem(req: Request, apiKeys: string[] | undefined): string | null {
+  const header = req.get('authorization');
+  if (!header) return 'authorization required';
+  const key = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+  const valid =
+    key !== undefined && (apiKeys ? apiKeys.includes(key) : key.startsWith('SG.') && key.length > 3);
+  return valid ? null : 'The provided authorization grant is invalid, expired, or revoked';
+}
