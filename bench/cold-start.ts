@@ -4,7 +4,7 @@
 // data folder is measured in the temporary folder and, where there is one, on /dev/shm (tmpfs):
 // on slow virtual disks file creation dominates. Prints JSON.
 //   node bench/cold-start.ts [--runs 5]
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { migrate } from '../control-plane/index.ts';
 import {
@@ -37,6 +37,9 @@ async function coldStart(run: number, dataParent: string) {
       AUTH_ISSUER: 'http://127.0.0.1:9/',
       AUTH_AUDIENCE: 'planewright',
       SECRETS_KEK: randomBytes(32).toString('base64'),
+      EVENT_SIGNING_KEY: generateKeyPairSync('ed25519')
+        .privateKey.export({ type: 'pkcs8', format: 'pem' })
+        .toString(),
       LOG_LEVEL: 'warn',
     },
   });

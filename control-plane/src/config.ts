@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseSigningKey } from './dataplane/signing.ts';
 
 const boolean = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
@@ -17,8 +18,18 @@ const keyEncryptionKey = z
   .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
   .transform((value) => Buffer.from(value, 'base64'));
 
+// parsed once here, so a bad key stops start-up; a KeyObject also prints as {} should config be logged
+const eventSigningKey = z.string().transform((value, ctx) => {
+  try {
+    return parseSigningKey(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
 /** Every setting of the control plane, read from the environment; each has its default beside it. */
-export const configSchema = z.object({
+const settings = z.object({
   /** Port to listen on; 0 picks a free one. */
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('127.0.0.1'),
@@ -53,10 +64,30 @@ export const configSchema = z.object({
   /** How long a provisioning flow waits for the data plane before it fails. */
   PROVISION_TIMEOUT_MS: z.coerce.number().int().min(1).default(600_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /** Ed25519 private key (PKCS8 PEM, or its DER in base64) that signs data-plane events. Required
+   * unless TEST_MODE, which generates one at start: agents pin the public key, so only tests can. */
+  EVENT_SIGNING_KEY: eventSigningKey.optional(),
+  /** How often old outbox events are pruned; 0 turns pruning off. */
+  OUTBOX_PRUNE_MS: z.coerce.number().int().min(0).default(60_000),
+  /** Outbox events older than this are pruned; an agent further behind re-hydrates from a snapshot. */
+  OUTBOX_RETENTION_MS: z.coerce.number().int().min(1).default(86_400_000),
+  /** The newest events of each cell kept whatever their age (at least 1, so sequences continue). */
+  OUTBOX_KEEP_PER_CELL: z.coerce.number().int().min(1).default(100),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_SERVICE_NAME: z.string().default('planewright-control-plane'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+/** The settings, and the rules that tie several together. */
+export const configSchema = settings.refine(
+  (config) => config.TEST_MODE === true || config.EVENT_SIGNING_KEY !== undefined,
+  {
+    path: ['EVENT_SIGNING_KEY'],
+    message: 'is required unless TEST_MODE=true: an Ed25519 private key, PKCS8 PEM or base64 DER',
+    // reported together with every other bad value, not only once they are fixed
+    when: () => true,
+  },
+);
 
 export type Config = z.output<typeof configSchema>;
 

@@ -3,6 +3,8 @@ import pino from 'pino';
 import { createApp } from './app.ts';
 import { createJwksKeyGetter } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
+import { startOutboxPruner } from './dataplane/prune.ts';
+import { type EventSigner, eventSignerFromConfig } from './dataplane/signing.ts';
 import { createPool } from './db/pool.ts';
 import type { AppDeps } from './deps.ts';
 import { flowDefinitions } from './flows/definitions/index.ts';
@@ -14,6 +16,8 @@ export interface StartedControlPlane {
   /** `http://HOST:PORT` the API listens on. */
   url: string;
   deps: AppDeps;
+  /** Signs data-plane events; agents pin its public key. */
+  eventSigner: EventSigner;
   server: Server;
   /** Stops taking requests, finishes those in flight and the running flow steps, then closes the pool. */
   stop(): Promise<void>;
@@ -25,6 +29,13 @@ export function createControlPlane(config: Config, options: { logger?: pino.Logg
     options.logger ?? pino({ level: config.LOG_LEVEL, base: { service: config.OTEL_SERVICE_NAME } });
   const db = createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX);
   const metrics = createMetrics();
+  const eventSigner = eventSignerFromConfig(config);
+  if (eventSigner.generated) {
+    logger.info(
+      { kid: eventSigner.kid },
+      'test mode: generated an event-signing key; set EVENT_SIGNING_KEY for agents to pin',
+    );
+  }
   const flows = new FlowEngine({
     db,
     databaseUrl: config.DATABASE_URL,
@@ -59,6 +70,14 @@ export function createControlPlane(config: Config, options: { logger?: pino.Logg
       server.once('listening', resolve);
       server.once('error', reject);
     });
+    // after listen: a start that fails (port taken) leaves no timer behind
+    const outboxPruner = startOutboxPruner({
+      db,
+      logger,
+      intervalMs: config.OUTBOX_PRUNE_MS,
+      keepMs: config.OUTBOX_RETENTION_MS,
+      keepPerCell: config.OUTBOX_KEEP_PER_CELL,
+    });
     const beginClosingConnections = closeConnectionsAfterResponse(server);
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
@@ -70,16 +89,16 @@ export function createControlPlane(config: Config, options: { logger?: pino.Logg
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const deadline = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS).unref();
-        await Promise.all([closed, flows.stop(config.SHUTDOWN_TIMEOUT_MS)]);
+        await Promise.all([closed, flows.stop(config.SHUTDOWN_TIMEOUT_MS), outboxPruner.stop()]);
         clearTimeout(deadline);
         await db.end();
       })();
       return stopping;
     };
-    return { url: `http://${config.HOST}:${port}`, deps, server, stop };
+    return { url: `http://${config.HOST}:${port}`, deps, eventSigner, server, stop };
   }
 
-  return { app, deps, start };
+  return { app, deps, eventSigner, start };
 }
 
 /**

@@ -62,7 +62,8 @@ const commands: Record<string, Command> = {
     notes: [
       'Prints the base URL (http://127.0.0.1:PORT) on the first line of stdout; JSON logs go to',
       'stderr (LOG_LEVEL, default info). The admin API is under /_sim/ (see docs/simulators.md).',
-      'OTEL_EXPORTER_OTLP_ENDPOINT exports its spans over OTLP/HTTP.',
+      'OTEL_EXPORTER_OTLP_ENDPOINT exports its spans over OTLP/HTTP; PLANEWRIGHT_SIMULATORS_DIR',
+      'loads <name>/index.ts from that folder instead of simulators/.',
     ],
     positionals: true,
     run: async (values, io, positionals) => {

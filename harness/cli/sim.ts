@@ -2,7 +2,7 @@
 // The simulator's base URL is the first line of stdout, so a script can read it and go on; what
 // follows (and the simulator's JSON logs, on stderr) is for people.
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   type LogLevel,
@@ -24,7 +24,10 @@ export interface SimOptions {
   /** Load `create<Name>Simulator` from this file instead of simulators/<name>/index.ts. */
   module: string | undefined;
   cwd: string;
-  /** LOG_LEVEL (pino level of the JSON logs on stderr) and OTEL_EXPORTER_OTLP_ENDPOINT are read. */
+  /**
+   * LOG_LEVEL (pino level of the JSON logs on stderr), OTEL_EXPORTER_OTLP_ENDPOINT and
+   * PLANEWRIGHT_SIMULATORS_DIR (the folder of the simulators; default the repository's) are read.
+   */
   env: Record<string, string | undefined>;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
@@ -103,8 +106,19 @@ async function serve(
   return 0;
 }
 
-function simulatorEntry(name: string): string {
-  return fileURLToPath(new URL(`../../simulators/${name}/index.ts`, import.meta.url));
+/**
+ * The folder the simulators live in: the repository's `simulators/`, or
+ * PLANEWRIGHT_SIMULATORS_DIR (relative to the working folder) to run simulators from elsewhere.
+ */
+function simulatorsDir(options: Pick<SimOptions, 'cwd' | 'env'>): string {
+  const override = options.env.PLANEWRIGHT_SIMULATORS_DIR;
+  return override
+    ? resolve(options.cwd, override)
+    : fileURLToPath(new URL('../../simulators', import.meta.url));
+}
+
+function simulatorEntry(dir: string, name: string): string {
+  return join(dir, name, 'index.ts');
 }
 
 function knownName(name: string): boolean {
@@ -120,14 +134,14 @@ async function load(options: SimOptions, factoryOptions: SimulatorFactoryOptions
       `name one of ${simulatorNames.join(', ')}, or give --module <file> for one of your own`,
     );
   }
-  const file = module ? resolve(options.cwd, module) : simulatorEntry(name);
+  const dir = simulatorsDir(options);
+  const file = module ? resolve(options.cwd, module) : simulatorEntry(dir, name);
   if (!existsSync(file)) {
-    const available = simulatorNames.filter((each) => existsSync(simulatorEntry(each)));
+    const available = simulatorNames.filter((each) => existsSync(simulatorEntry(dir, each)));
+    const shown = options.env.PLANEWRIGHT_SIMULATORS_DIR ? file : `simulators/${name}/index.ts`;
     throw new PlanewrightError(
       'PW_SIM_UNKNOWN',
-      module
-        ? `${file} does not exist`
-        : `the ${name} simulator is not yet available (simulators/${name}/index.ts is missing)`,
+      module ? `${file} does not exist` : `the ${name} simulator is not yet available (${shown} is missing)`,
       module
         ? 'give the path of a module, relative to this folder'
         : available.length > 0

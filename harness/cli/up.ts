@@ -1,7 +1,7 @@
 // `planewright up`: Postgres (embedded, or DATABASE_URL's), migrated; a development JWKS and
 // tokens; the control plane as a child process; `.planewright/env.json` for other tools. Stays up
 // until SIGINT or SIGTERM, then stops everything it started, newest first.
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, relative } from 'node:path';
@@ -146,6 +146,8 @@ async function bringUp(
       AUTH_AUDIENCE: auth.audience,
       // fresh per run unless given: the embedded database lives no longer than this run either
       SECRETS_KEK: env.SECRETS_KEK ?? randomBytes(32).toString('base64'),
+      // like the KEK, fresh for this run unless given: agents of this run pin its public key
+      EVENT_SIGNING_KEY: env.EVENT_SIGNING_KEY ?? newSigningKey(),
       ADMIN_TOKEN: adminToken,
       TEST_MODE: env.TEST_MODE ?? 'true',
     },
@@ -315,4 +317,9 @@ function formatSummary(
     'Press Ctrl-C to stop.',
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** A fresh Ed25519 key for data-plane events, as PKCS8 PEM. */
+function newSigningKey(): string {
+  return generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }

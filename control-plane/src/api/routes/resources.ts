@@ -1,7 +1,8 @@
 import { recordAudit } from '../../audit.ts';
 import { adminRoles } from '../../auth/principal.ts';
 import { type StoredResourceError, signalResourceFlows } from '../../dataplane/status.ts';
-import { type DbClient, withTransaction } from '../../db/pool.ts';
+import { withOutboxTransaction } from '../../dataplane/traceparent.ts';
+import type { DbClient } from '../../db/pool.ts';
 import { ApiError, badRequest, conflict, notFound } from '../../errors.ts';
 import { deprovisionResourceType } from '../../flows/definitions/deprovision-resource.ts';
 import { provisionResourceType } from '../../flows/definitions/provision-resource.ts';
@@ -222,7 +223,7 @@ export function registerResourceRoutes(api: Api): void {
     body: createBody,
     response: { status: 202, schema: accepted },
     handler: async ({ deps, org, body, principal, requestId }) =>
-      withTransaction(deps.db, async (tx) => {
+      withOutboxTransaction(deps.db, async (tx) => {
         const taken = await tx.query(
           'SELECT 1 FROM resources WHERE org_id = $1 AND name = $2 AND deleted_at IS NULL',
           [org.id, body.name],
@@ -320,7 +321,7 @@ export function registerResourceRoutes(api: Api): void {
       .strict(),
     response: { status: 202, schema: accepted },
     handler: async ({ deps, org, params, body, principal, requestId }) =>
-      withTransaction(deps.db, async (tx) => {
+      withOutboxTransaction(deps.db, async (tx) => {
         const current = await lockResource(tx, org.id, params.resourceId);
         if (current.phase === 'deprovisioning' || current.phase === 'deleted') {
           throw conflict(`the resource is ${current.phase}; its spec can no longer change`);
@@ -365,7 +366,7 @@ export function registerResourceRoutes(api: Api): void {
     params: resourceParams,
     response: { status: 202, schema: accepted },
     handler: async ({ deps, org, params, principal, requestId }) =>
-      withTransaction(deps.db, async (tx) => {
+      withOutboxTransaction(deps.db, async (tx) => {
         let row = await lockResource(tx, org.id, params.resourceId);
         if (row.phase !== 'deprovisioning' && row.phase !== 'deleted') {
           const { rows } = await tx.query<ResourceRow>(

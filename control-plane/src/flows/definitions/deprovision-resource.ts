@@ -1,4 +1,5 @@
 import { recordAudit } from '../../audit.ts';
+import { withOutboxTransaction } from '../../dataplane/traceparent.ts';
 import { defineFlow, type FlowDefinition, PermanentStepError } from '../definition.ts';
 import { loadResource, waitForDataPlane } from './provision-resource.ts';
 
@@ -23,10 +24,13 @@ export function deprovisionResourceFlow(options: {
       {
         name: 'publish',
         async run({ db, context }) {
-          await db.query(
-            `UPDATE resources SET phase = 'deprovisioning', updated_at = now()
-              WHERE id = $1 AND deleted_at IS NULL AND phase <> 'deprovisioning'`,
-            [context.resourceId],
+          // the event agents receive joins this flow's trace
+          await withOutboxTransaction(db, (tx) =>
+            tx.query(
+              `UPDATE resources SET phase = 'deprovisioning', updated_at = now()
+                WHERE id = $1 AND deleted_at IS NULL AND phase <> 'deprovisioning'`,
+              [context.resourceId],
+            ),
           );
         },
       },

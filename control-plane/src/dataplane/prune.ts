@@ -1,0 +1,67 @@
+import type { Logger } from 'pino';
+import type { Queryable } from '../db/pool.ts';
+
+export interface PruneOptions {
+  /** Events older than this may go. */
+  keepMs: number;
+  /** The newest events of each cell stay whatever their age; at least 1, so the latest always stays. */
+  keepPerCell: number;
+  /** Rows deleted per statement: short statements hold few locks and leave writers alone. */
+  batchSize?: number;
+}
+
+// Sequences come from outbox_cells, not from the events, so they would continue anyway; the latest
+// event is kept so that "nothing after cursor N" and "events after N were pruned" stay distinguishable.
+const pruneQuery = `
+  WITH doomed AS (
+    SELECT e.id FROM outbox_events e JOIN outbox_cells c ON c.cell_id = e.cell_id
+     WHERE e.sequence <= c.last_sequence - $2
+       AND e.created_at < clock_timestamp() - $1 * interval '1 millisecond'
+     LIMIT $3)
+  DELETE FROM outbox_events WHERE id IN (SELECT id FROM doomed)`;
+
+/**
+ * Deletes outbox events older than `keepMs`, except each cell's newest `keepPerCell`. An agent whose
+ * cursor is now older than what is kept gets SnapshotRequired from `readEvents`.
+ *
+ * @example await pruneOutbox(db, { keepMs: 86_400_000, keepPerCell: 100 })
+ */
+export async function pruneOutbox(db: Queryable, options: PruneOptions): Promise<{ deleted: number }> {
+  const keepPerCell = Math.max(1, Math.trunc(options.keepPerCell));
+  const batchSize = options.batchSize ?? 5_000;
+  let deleted = 0;
+  for (;;) {
+    const { rowCount } = await db.query(pruneQuery, [Math.max(0, options.keepMs), keepPerCell, batchSize]);
+    deleted += rowCount ?? 0;
+    if ((rowCount ?? 0) < batchSize) return { deleted };
+  }
+}
+
+/**
+ * Prunes every `intervalMs` until stopped; the control plane runs one per process (concurrent
+ * pruners only delete the same rows twice). A failed round is logged and retried next interval.
+ */
+export function startOutboxPruner(
+  options: PruneOptions & { db: Queryable; intervalMs: number; logger: Logger },
+) {
+  let running: Promise<void> | undefined;
+  const round = () => {
+    if (running) return;
+    running = pruneOutbox(options.db, options)
+      .then(({ deleted }) => {
+        if (deleted) options.logger.debug({ deleted }, 'outbox pruned');
+      })
+      .catch((error) => options.logger.warn({ err: error }, 'outbox pruning failed; retrying next interval'))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  const timer = options.intervalMs > 0 ? setInterval(round, options.intervalMs).unref() : undefined;
+  return {
+    /** Stops the timer and waits for a round under way, so the pool can close after it. */
+    async stop(): Promise<void> {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
