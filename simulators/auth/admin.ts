@@ -1,7 +1,7 @@
 // The auth simulator's own admin endpoints under /_sim/: signing-key rotation, a user's token
 // claims, and accepting an organization invitation (which on Auth0 happens in Universal Login).
 import type { Router } from 'express';
-import { SimulatorError } from '../kit/index.ts';
+import { maxAheadMs, SimulatorError } from '../kit/index.ts';
 import { type AuthDeps, nowIso } from './deps.ts';
 import type { UserRecord } from './state.ts';
 
@@ -37,6 +37,13 @@ export function installAuthAdmin(router: Router, deps: AuthDeps): void {
     if (graceMs !== undefined && (typeof graceMs !== 'number' || !Number.isInteger(graceMs) || graceMs < 0)) {
       throw badInput(
         `graceMs must be a whole number of milliseconds, 0 or more, not ${JSON.stringify(graceMs)}`,
+      );
+    }
+    if (typeof graceMs === 'number' && graceMs > maxAheadMs) {
+      // a retirement past what a date can show would break every later /_sim/state
+      throw new SimulatorError(
+        'PW_SIM_BAD_TIME',
+        `graceMs must be at most ${maxAheadMs} ms (100 years), not ${graceMs}`,
       );
     }
     const { current } = await state.keys.rotate(clock.now(), graceMs);

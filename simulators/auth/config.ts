@@ -1,8 +1,11 @@
 // The auth simulator's options, each with its default beside it, checked once when the simulator
 // is created: a mistake fails there with the option's path, not later inside a token request.
 import { z } from 'zod';
-import { SimulatorError, type SimulatorFactoryOptions } from '../kit/index.ts';
+import { maxAheadMs, SimulatorError, type SimulatorFactoryOptions } from '../kit/index.ts';
 import { DEFAULT_API, DEFAULT_CLIENTS, DEFAULT_CONNECTION, DEFAULT_USER } from './defaults.ts';
+
+// lifetimes reach date arithmetic on the simulator clock: at most its horizon, 100 years
+const maxAheadS = Math.floor(maxAheadMs / 1000);
 
 const metadata = z.record(z.string(), z.unknown());
 // claims a seed may not set: the simulator (as Auth0) owns them
@@ -88,19 +91,19 @@ const schema = z.object({
   /** Default RS256, as Auth0. */
   signingAlg: z.enum(['RS256', 'PS256']).default('RS256'),
   /** Default 86,400 s, Auth0's default for an API. */
-  accessTokenTtlS: z.int().positive().default(86_400),
+  accessTokenTtlS: z.int().positive().max(maxAheadS).default(86_400),
   /** Default 36,000 s, Auth0's default. */
-  idTokenTtlS: z.int().positive().default(36_000),
+  idTokenTtlS: z.int().positive().max(maxAheadS).default(36_000),
   /** Default: rotating refresh tokens, 30 days absolute, 15 days idle (Auth0's defaults). */
   refreshTokens: z
     .object({
       rotation: z.boolean().default(true),
-      absoluteLifetimeS: z.int().positive().default(2_592_000),
-      idleLifetimeS: z.int().positive().default(1_296_000),
+      absoluteLifetimeS: z.int().positive().max(maxAheadS).default(2_592_000),
+      idleLifetimeS: z.int().positive().max(maxAheadS).default(1_296_000),
     })
     .default({ rotation: true, absoluteLifetimeS: 2_592_000, idleLifetimeS: 1_296_000 }),
   /** How long a rotated-out signing key stays in the JWKS, on the simulator clock. Default 1 hour. */
-  keyGracePeriodMs: z.int().nonnegative().default(3_600_000),
+  keyGracePeriodMs: z.int().nonnegative().max(maxAheadMs).default(3_600_000),
   /** Default: the clock runs with real time from now (ID tokens must look fresh to clients). */
   clock: z
     .object({ start: z.union([z.string(), z.number(), z.date()]).optional(), frozen: z.boolean().optional() })

@@ -91,6 +91,22 @@ describe('signing key rotation', () => {
     expect(bad.body.error.code).toBe('PW_SIM_BAD_INPUT');
   });
 
+  it('a graceMs past the clock horizon is a 400 PW_SIM_BAD_TIME, and /_sim/state still answers', async () => {
+    sim = await startAuth();
+    const bad = await admin(sim.url).post('keys/rotate', { graceMs: 1e20 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({
+      code: 'PW_SIM_BAD_TIME',
+      message: expect.stringMatching(
+        /graceMs must be at most \d+ ms \(100 years\), not 100000000000000000000/,
+      ),
+    });
+    expect((await admin(sim.url).get('state')).status).toBe(200);
+    expect((await admin(sim.url).get('keys')).body.keys).toHaveLength(1);
+    expect((await admin(sim.url).post('keys/rotate', { graceMs: 99 * 365 * 24 * hourMs })).status).toBe(200);
+    expect((await admin(sim.url).get('state')).status).toBe(200);
+  });
+
   it('PS256 is available; the token header and the JWKS say so', async () => {
     sim = await startAuth({ signingAlg: 'PS256' });
     const token = await userToken(sim.url);

@@ -173,6 +173,24 @@ describe('tickets', () => {
   });
 });
 
+describe('ticket lifetimes', () => {
+  it('a ttl_sec past the clock horizon is a 400 in Auth0 shape, and /_sim/state still answers', async () => {
+    const { user_id } = await management.users.create(newUser);
+    const error = await failure(management.tickets.changePassword({ user_id: user_id!, ttl_sec: 1e20 }));
+    expect(error.statusCode).toBe(400);
+    expect(error.body).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: `Payload validation error: 'Value 100000000000000000000 is greater than maximum 3155760000 on property ttl_sec'.`,
+      errorCode: 'invalid_body',
+    });
+    const verify = await failure(management.tickets.verifyEmail({ user_id: user_id!, ttl_sec: 1e20 }));
+    expect(verify.statusCode).toBe(400);
+    expect((await admin(sim.url).get('state')).status).toBe(200);
+    expect((await admin(sim.url).get('state')).body.tickets).toEqual([]);
+  });
+});
+
 describe('organizations and invitations', () => {
   it('invite, list, get, accept (admin), then sign in to the organization with its roles', async () => {
     const organization = await management.organizations.create({ name: 'acme', display_name: 'Acme Inc' });

@@ -28,9 +28,10 @@ export function buildAuthSimulator(config: AuthConfig, kit: { seed?: number; log
   const keys = new KeyRing({ alg: config.signingAlg, graceMs: config.keyGracePeriodMs, nowMs: now() });
   const state = new AuthState(config, keys, now);
   let deps: AuthDeps | undefined;
-  const depsOf = (ctx: { clock: SimClock; readonly url: string }): AuthDeps => {
+  const depsOf = (ctx: { clock: SimClock; seed: number; readonly url: string }): AuthDeps => {
     if (deps) return deps;
     clock = ctx.clock;
+    state.useSeed(ctx.seed);
     // seed timestamps on the simulator clock, which may have been set to start in 2030
     state.reset();
     deps = {

@@ -74,5 +74,13 @@ describe('state', () => {
       /PW_SIM_BAD_CONFIG: the auth simulator's options repeat client_id same/,
     );
     expect(() => createAuthSimulator({ signingAlg: 'HS256' as 'RS256' })).toThrow(/signingAlg/);
+    // lifetimes reach the simulator clock: at most its horizon, 100 years
+    expect(() => createAuthSimulator({ accessTokenTtlS: 9e12 })).toThrow(
+      /PW_SIM_BAD_CONFIG: .*accessTokenTtlS/,
+    );
+    expect(() => createAuthSimulator({ keyGracePeriodMs: 9e15 })).toThrow(/keyGracePeriodMs/);
+    expect(() =>
+      createAuthSimulator({ refreshTokens: { rotation: true, absoluteLifetimeS: 9e12, idleLifetimeS: 60 } }),
+    ).toThrow(/refreshTokens\.absoluteLifetimeS/);
   });
 });

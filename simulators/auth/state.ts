@@ -2,8 +2,11 @@
 // Ids come from counters, not randomness, so two runs with the same requests produce the same
 // paths (/api/v2/users/auth0|…) and a journal recorded in one can be replayed into the other;
 // counters survive reset() so an id handed out before a reset is never handed out again.
-import { createHash, randomBytes } from 'node:crypto';
-import type { SimulatorState } from '../kit/index.ts';
+// Secrets (refresh tokens, tickets) are seeded too (SeededIds: SHA-256 of the seed, what it is for
+// and a counter), since requests carry them in their bodies and are fingerprinted by them; their
+// counters do restart at reset(), so the same requests after a reset get the same secrets.
+import { createHash } from 'node:crypto';
+import { SeededIds, type SimulatorState } from '../kit/index.ts';
 import type { AuthConfig, ClientConfig, UserConfig } from './config.ts';
 import type { KeyRing } from './keys.ts';
 
@@ -104,6 +107,8 @@ export class AuthState implements SimulatorState {
   tickets = new Map<string, TicketRecord>();
   refreshTokens = new Map<string, RefreshTokenRecord>();
   #counters = { user: 0, organization: 0, invitation: 0 };
+  // the kit picks the seed at start() when none was given: useSeed() sets it then
+  readonly #secrets = new SeededIds(0);
   // seeds without an id get one once, so that reset() brings back the same ids
   readonly #seedUserIds: string[];
   readonly #seedOrganizationIds: string[];
@@ -147,9 +152,17 @@ export class AuthState implements SimulatorState {
     return counterId('uinv_', ++this.#counters.invitation, 16, 36);
   }
 
-  /** A secret: tickets and refresh tokens must not be guessable. */
-  newSecret(bytes = 24): string {
-    return randomBytes(bytes).toString('base64url');
+  /** The simulator's seed, once the kit has chosen it: the seed of {@link newSecret}. */
+  useSeed(seed: number): void {
+    this.#secrets.seed = seed;
+  }
+
+  /**
+   * A secret for a ticket or refresh token: a test secret, not guessable without the seed, and the
+   * same in every run with the same seed and the same requests (not a real credential).
+   */
+  newSecret(bytes = 24, purpose = 'secret'): string {
+    return this.#secrets.base64url(purpose, bytes);
   }
 
   findUserByLogin(login: string, connection?: string): UserRecord | undefined {
@@ -219,6 +232,7 @@ export class AuthState implements SimulatorState {
     this.invitations = new Map();
     this.tickets = new Map();
     this.refreshTokens = new Map();
+    this.#secrets.reset();
     this.keys.reset();
   }
 

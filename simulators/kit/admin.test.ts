@@ -1,7 +1,7 @@
 // The admin API under /_sim/: every endpoint, and a 400 that says what to fix for every bad input.
 import { afterEach, describe, expect, it } from 'vitest';
 import { admin, call, startExample } from './example/testing.ts';
-import { Simulator, type StartedSimulator } from './index.ts';
+import { SimClock, Simulator, type StartedSimulator } from './index.ts';
 
 const started: StartedSimulator[] = [];
 async function example() {
@@ -193,6 +193,45 @@ describe('admin API', () => {
       expect(answer.body.error.message).toMatch(message);
     }
     expect((await api.get('clock')).body.now).toBe('2030-02-01T00:00:00.000Z');
+  });
+
+  it('clock: a time it cannot hold is a 400 PW_SIM_BAD_TIME, and the simulator keeps working', async () => {
+    const { sim, api } = await example();
+    await api.post('faults', { id: 'slow', match: { path: '/v1/ping' }, fault: { kind: 'latency', ms: 0 } });
+    const yearMs = 365.25 * 24 * 3_600_000;
+    for (const [body, message] of [
+      [{ advanceMs: 1e300 }, /advanceMs must be from 0 to .* \(100 years\), not 1e\+300/],
+      [{ advanceMs: 101 * yearMs }, /advanceMs must be from 0 to/],
+      [{ setTo: 1e300 }, /setTo is outside the range of a date/],
+      [{ setTo: -1e300 }, /setTo is outside the range of a date/],
+      [{ setTo: '2200-01-01T00:00:00Z' }, /setTo is 2200-01-01T00:00:00.000Z, more than 100 years after/],
+    ] as const) {
+      const answer = await api.post('clock', body);
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+      expect(answer.body.error, JSON.stringify(body)).toMatchObject({
+        code: 'PW_SIM_BAD_TIME',
+        message: expect.stringMatching(message),
+      });
+    }
+    expect((await api.get('health')).status).toBe(200);
+    expect((await api.get('state')).status).toBe(200);
+    expect((await api.get('clock')).body.now).toBe('2030-01-01T00:00:00.000Z');
+    expect((await call(sim.url, '/v1/ping')).status).toBe(200);
+    expect(sim.journal.entries()).toHaveLength(1);
+    // up to 100 years is fine
+    expect((await api.post('clock', { advanceMs: 99 * yearMs })).status).toBe(200);
+    expect((await api.get('health')).body.clock).toMatch(/^2129-/);
+  });
+
+  it('clock: never moves past what a date can show, however many advances', async () => {
+    const clock = new SimClock({ frozen: true, start: 8.64e15 - 1000 });
+    await expect(clock.advance(2000)).rejects.toMatchObject({
+      code: 'PW_SIM_BAD_TIME',
+      message: expect.stringMatching(/outside the range of a date/),
+    });
+    await expect(clock.setTo(8.64e15 + 1)).rejects.toMatchObject({ code: 'PW_SIM_BAD_TIME' });
+    expect(clock.date().toISOString()).toBe('+275760-09-12T23:59:59.000Z');
+    expect(() => new SimClock({ start: 1e300 })).toThrow(/PW_SIM_BAD_TIME: clock.start is outside/);
   });
 
   it('clock: 404 on a simulator that declares none', async () => {

@@ -1,7 +1,7 @@
 // The admin API under /_sim/: what tests and the harness use to inspect and steer a simulator.
 // Never faulted and never journaled. Answers are JSON; mistakes are 400s that say what to fix.
 import express, { type ErrorRequestHandler, type Router } from 'express';
-import type { SimClock } from './clock.ts';
+import { checkDurationMs, type SimClock } from './clock.ts';
 import { SimulatorError } from './errors.ts';
 import type { FaultController } from './faults.ts';
 import type { Journal } from './journal.ts';
@@ -111,7 +111,8 @@ export function adminRouter(target: AdminTarget, extra: ((router: Router) => voi
           `advanceMs must be a number of milliseconds, 0 or more, not ${JSON.stringify(body!.advanceMs)}`,
         );
       }
-      advance = await clock.advance(body!.advanceMs);
+      // at most 100 years, and never past what a date can show: PW_SIM_BAD_TIME
+      advance = await clock.advance(checkDurationMs(body!.advanceMs, 'advanceMs'));
     } else {
       if (typeof body!.setTo !== 'string' && typeof body!.setTo !== 'number') {
         throw badInput('setTo must be an ISO 8601 time or epoch milliseconds');

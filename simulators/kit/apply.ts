@@ -117,5 +117,16 @@ async function apply(
       });
       return false;
     }
+    default: {
+      // every kind is handled above (the compiler checks); a decision of another kind cannot come
+      // from a rule or a validated journal, but must never leave a request unanswered either
+      const unknown: never = fault;
+      sendVendorResponse(
+        res,
+        vendor.error(500, `unknown fault kind ${JSON.stringify((unknown as { kind?: unknown }).kind)}`, req),
+        500,
+      );
+      return false;
+    }
   }
 }

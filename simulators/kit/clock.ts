@@ -15,6 +15,12 @@ export interface ClockOptions {
   onAdvance?: (from: Date, to: Date) => void | Promise<void>;
 }
 
+/** The furthest ahead of the simulator clock any time or duration may reach: 100 years. */
+export const maxAheadMs = 100 * 365.25 * 24 * 60 * 60 * 1000;
+
+/** The largest epoch ms a JavaScript Date holds (±8.64e15, about 275,000 years from 1970). */
+const dateRangeMs = 8.64e15;
+
 export interface ClockAdvance {
   from: Date;
   to: Date;
@@ -59,14 +65,25 @@ export class SimClock {
         ),
       );
     }
-    return this.#enqueue(() => this.now() + ms);
+    try {
+      checkDurationMs(ms, 'advanceMs');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#enqueue(() => checkTimeMs(this.now() + ms, 'the clock advanced by advanceMs'));
   }
 
   /** Moves the clock forward to `time`; the clock never goes back. */
   setTo(time: Date | number | string): Promise<ClockAdvance> {
-    const targetMs = parseTime(time, 'setTo');
+    let targetMs: number;
+    try {
+      targetMs = parseTime(time, 'setTo');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#enqueue(() => {
       const now = this.now();
+      checkTimeMs(targetMs, 'setTo', now);
       if (targetMs < now) {
         throw new SimulatorError(
           'PW_SIM_CLOCK_BACKWARDS',
@@ -102,5 +119,38 @@ export function parseTime(value: Date | number | string, what: string): number {
       'give epoch milliseconds or an ISO 8601 string such as 2030-01-01T00:00:00Z',
     );
   }
+  return checkTimeMs(ms, what);
+}
+
+/**
+ * `ms` as a time, when it is one a Date can show and (given `nowMs`) at most {@link maxAheadMs}
+ * ahead of it; PW_SIM_BAD_TIME otherwise. A time past either bound would make every later
+ * `toISOString()` throw, so it is refused where it comes in.
+ */
+export function checkTimeMs(ms: number, what: string, nowMs?: number): number {
+  if (!Number.isFinite(ms) || Math.abs(ms) > dateRangeMs) {
+    throw badTime(`${what} is outside the range of a date: ${ms}`);
+  }
+  if (nowMs !== undefined && ms - nowMs > maxAheadMs) {
+    throw badTime(
+      `${what} is ${new Date(ms).toISOString()}, more than 100 years after the simulator clock (${new Date(nowMs).toISOString()})`,
+    );
+  }
   return ms;
+}
+
+/** `ms` as a duration of 0 to {@link maxAheadMs} (100 years); PW_SIM_BAD_TIME otherwise. */
+export function checkDurationMs(ms: number, what: string): number {
+  if (!Number.isFinite(ms) || ms < 0 || ms > maxAheadMs) {
+    throw badTime(`${what} must be from 0 to ${maxAheadMs} ms (100 years), not ${ms}`);
+  }
+  return ms;
+}
+
+function badTime(message: string): SimulatorError {
+  return new SimulatorError(
+    'PW_SIM_BAD_TIME',
+    message,
+    'times must be valid dates at most 100 years ahead of the simulator clock',
+  );
 }

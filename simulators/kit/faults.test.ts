@@ -102,6 +102,15 @@ describe('fault kinds', () => {
     expect(elapsedSince(bounded)).toBeLessThan(2_000);
   });
 
+  it('hangMaxMs: a simulator may not default hangs past maxWaitMs (its journals must replay)', async () => {
+    const state = { snapshot: () => ({}), reset() {} };
+    for (const hangMaxMs of [1e12, 0, Number.NaN]) {
+      await expect(new Simulator({ name: 'hangs', state, hangMaxMs }).start()).rejects.toThrow(
+        /PW_SIM_BAD_CONFIG: hangMaxMs must be more than 0 and at most 600000 ms/,
+      );
+    }
+  });
+
   it('outage: every matching request fails with the vendor 503 until the window ends', async () => {
     const sim = await example();
     sim.faults.add({ match: { path: '/v1/**' }, fault: { kind: 'outage', forMs: 60_000 } });
@@ -219,6 +228,37 @@ describe('rule life', () => {
     expect((await call(sim.url, '/v1/ping')).status).toBe(501);
     await sim.clock.setTo('2030-01-01T02:00:00Z');
     expect((await call(sim.url, '/v1/ping')).status).toBe(200);
+  });
+
+  it('window: a time a date cannot show, or over 100 years ahead, is a 400 PW_SIM_BAD_TIME', async () => {
+    const sim = await example();
+    for (const window of [
+      { until: 1e300 },
+      { from: -1e300 },
+      { until: '2200-01-01T00:00:00Z' },
+      { from: Date.parse('2131-01-01T00:00:00Z') },
+    ]) {
+      const answer = await admin(sim.url).post('faults', { fault: { kind: 'error', status: 500 }, window });
+      expect(answer.status, JSON.stringify(window)).toBe(400);
+      expect(answer.body.error, JSON.stringify(window)).toMatchObject({
+        code: 'PW_SIM_BAD_TIME',
+        message: expect.stringMatching(
+          /window\.(from|until) is (outside the range of a date|.* more than 100 years after)/,
+        ),
+      });
+    }
+    // nothing was added; the simulator and its admin API still answer
+    expect(sim.faults.list()).toEqual([]);
+    expect((await call(sim.url, '/v1/ping')).status).toBe(200);
+    expect((await admin(sim.url).get('faults')).status).toBe(200);
+    const farButFine = await admin(sim.url).post('faults', {
+      fault: { kind: 'error', status: 500 },
+      window: { from: '1970-01-01T00:00:00Z', until: '2129-01-01T00:00:00Z' },
+    });
+    expect(farButFine.body.rules[0].window).toEqual({
+      from: '1970-01-01T00:00:00.000Z',
+      until: '2129-01-01T00:00:00.000Z',
+    });
   });
 
   it('reset restores the default rules with nothing fired, and the state', async () => {

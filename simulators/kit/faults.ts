@@ -1,7 +1,7 @@
 // The fault rules of one simulator and the decision for each request. Rules are kept newest
 // first: a rule added later is asked first (as msw's `use()` handlers are), and the first rule
 // that matches and fires decides. `reset` goes back to the rules the simulator started with.
-import { parseTime, type SimClock } from './clock.ts';
+import type { SimClock } from './clock.ts';
 import { SimulatorError } from './errors.ts';
 import { type Fingerprint, fingerprintKey } from './fingerprint.ts';
 import type { FaultDecision, JournalDocument, JournalEntry } from './journal.ts';
@@ -9,7 +9,13 @@ import { drawLatencyMs } from './latency.ts';
 import { compileMatch, type MatchableRequest, type RequestMatcher } from './match.ts';
 import { requestRandom } from './random.ts';
 import { type ReplayedDecision, type ReplayReport, ReplaySource } from './replay.ts';
-import { type FaultRuleInput, type FaultSpec, parseRuleInputs, type RuleMatchInput } from './rules.ts';
+import {
+  type FaultRuleInput,
+  type FaultSpec,
+  parseRuleInputs,
+  type RuleMatchInput,
+  windowBounds,
+} from './rules.ts';
 
 /** A rule as listed by GET /_sim/faults. */
 export interface FaultRule {
@@ -192,20 +198,7 @@ export class FaultController {
       );
     }
     const { window = {}, fault } = input;
-    const fromMs =
-      window.from !== undefined
-        ? parseTime(window.from, 'window.from')
-        : window.afterMs !== undefined
-          ? now + window.afterMs
-          : Number.NEGATIVE_INFINITY;
-    const start = Number.isFinite(fromMs) ? fromMs : now;
-    const forMs = window.forMs ?? (fault.kind === 'outage' ? fault.forMs : undefined);
-    const untilMs =
-      window.until !== undefined
-        ? parseTime(window.until, 'window.until')
-        : forMs !== undefined
-          ? start + forMs
-          : Number.POSITIVE_INFINITY;
+    const { fromMs, untilMs } = windowBounds(window, fault.kind === 'outage' ? fault.forMs : undefined, now);
     const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
     const view: FaultRule = {
       id: input.id ?? `rule_${this.#nextId++}`,

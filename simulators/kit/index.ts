@@ -14,19 +14,36 @@
 //   }
 
 // time
-export { type ClockAdvance, type ClockOptions, SimClock } from './clock.ts';
+export { type ClockAdvance, type ClockOptions, maxAheadMs, SimClock } from './clock.ts';
 export { SimulatorError } from './errors.ts';
 // fault rules, decisions, the journal and replay
 export type { FaultController, FaultRule } from './faults.ts';
 export type { Fingerprint } from './fingerprint.ts';
-export { decisionsOf, type FaultDecision, type JournalDocument, type JournalEntry } from './journal.ts';
+export {
+  decisionsByFingerprint,
+  decisionsOf,
+  type FaultDecision,
+  type JournalDocument,
+  type JournalEntry,
+} from './journal.ts';
 // delays: one vocabulary for latency faults and simulated work (deliveries)
 export { drawLatencyMs, type LatencySpec, latencySchema, maxWaitMs } from './latency.ts';
 export type { LogLevel } from './logging.ts';
 export { compilePathPattern } from './match.ts';
+// traffic of a simulator's own (webhooks): loopback only unless allowExternalWebhooks
+export {
+  checkOutboundUrl,
+  isLoopbackHost,
+  type OutboundOptions,
+  type OutboundResult,
+  outboundUrlProblem,
+  postOutbound,
+} from './outbound.ts';
 export { type Random, seededRandom } from './random.ts';
 export type { ReplayReport } from './replay.ts';
 export type { FaultRuleInput, FaultSpec } from './rules.ts';
+// ids and test secrets from the seed: same seed, same requests, same ids (and same journal)
+export { SeededIds, seededBytes } from './seeded-ids.ts';
 // the builder, the started handle and what routes receive
 export {
   Simulator,

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { admin, call, startExample } from './example/testing.ts';
 import {
+  decisionsByFingerprint,
   decisionsOf,
   type FaultRuleInput,
   type JournalEntry,
@@ -59,12 +60,6 @@ async function runSequence(seed: number) {
   return { sim, statuses, journal: sim.journal.toJSON() };
 }
 
-const byFingerprint = (entries: readonly JournalEntry[]) =>
-  decisionsOf(entries)
-    .map((decision) => [JSON.stringify(decision.fingerprint), decision] as const)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([, decision]) => decision);
-
 function shuffled<T>(items: T[]): T[] {
   // a fixed permutation (not Math.random): the test must not depend on luck either
   return items
@@ -93,7 +88,9 @@ describe('journal', () => {
     const sequential = await runSequence(42);
     const sim = await example(42, rules);
     await Promise.all(steps.map((step) => send(sim.url, step)));
-    expect(byFingerprint(sim.journal.entries())).toEqual(byFingerprint(sequential.journal.entries));
+    expect(decisionsByFingerprint(sim.journal.entries())).toEqual(
+      decisionsByFingerprint(sequential.journal.entries),
+    );
   });
 
   it('entries carry request id, time and trace; ?since= and the limit bound what is returned', async () => {
@@ -124,6 +121,29 @@ describe('journal', () => {
   });
 });
 
+describe('decisionsByFingerprint', () => {
+  it('orders decisions by fingerprint and occurrence, so arrival order does not matter', () => {
+    const entry = (path: string, occurrence: number, seq: number): JournalEntry => ({
+      seq,
+      fingerprint: { method: 'GET', path, key: '', occurrence },
+      rule: null,
+      fault: null,
+      meta: { at: `t${seq}` },
+    });
+    const arrived = [entry('/b', 10, 1), entry('/a', 1, 2), entry('/b', 2, 3), entry('/b', 1, 4)];
+    const otherOrder = [entry('/b', 1, 5), entry('/b', 2, 6), entry('/a', 1, 7), entry('/b', 10, 8)];
+    expect(decisionsByFingerprint(arrived)).toEqual(decisionsByFingerprint(otherOrder));
+    expect(decisionsOf(arrived)).not.toEqual(decisionsOf(otherOrder));
+    expect(
+      decisionsByFingerprint(arrived).map(
+        ({ fingerprint }) => `${fingerprint.path}#${fingerprint.occurrence}`,
+      ),
+    ).toEqual(['/a#1', '/b#1', '/b#2', '/b#10']);
+    // the entries given are left as they were
+    expect(arrived.map((each) => each.seq)).toEqual([1, 2, 3, 4]);
+  });
+});
+
 describe('replay', () => {
   it('puts the recorded faults on the same requests, in any order and timing, with no rules and another seed', async () => {
     const original = await runSequence(42);
@@ -146,7 +166,9 @@ describe('replay', () => {
         }),
       );
     }
-    expect(byFingerprint(replaying.journal.entries())).toEqual(byFingerprint(original.journal.entries));
+    expect(decisionsByFingerprint(replaying.journal.entries())).toEqual(
+      decisionsByFingerprint(original.journal.entries),
+    );
     expect(replaying.journal.entries().every((entry) => entry.meta.replayed)).toBe(true);
     // the injected answers (500, 429) reach the same kinds of request; 200 or 404 depends on the
     // simulator's state, which the new order changes (a charge read before it was created)
@@ -183,6 +205,54 @@ describe('replay', () => {
     const stopped = await admin(replaying.url).delete('replay');
     expect(stopped.body).toMatchObject({ mode: 'rules', unmatched: expect.any(Array) });
     expect((await admin(replaying.url).get('health')).body.mode).toBe('rules');
+  });
+
+  it('refuses a decision that could not have been recorded, naming the entry and the problem', async () => {
+    const sim = await example(1);
+    const fingerprint = (occurrence: number) => ({ method: 'GET', path: '/v1/ping', key: '', occurrence });
+    const good = { seq: 1, fingerprint: fingerprint(1), rule: 'r', fault: { kind: 'reset' }, meta: {} };
+    const cases: [unknown, RegExp][] = [
+      [{ kind: 'bogus' }, /fault\.kind: kind must be one of latency, error, throttle, reset, hang, outage/],
+      [{ kind: 'hang', maxMs: 1e12 }, /fault\.maxMs: .*600000/],
+      [{ kind: 'hang', maxMs: 0 }, /fault\.maxMs/],
+      [{ kind: 'error', status: 99 }, /fault\.status: .*400/],
+      [{ kind: 'error', status: 600 }, /fault\.status: .*599/],
+      [{ kind: 'outage', status: 404, retryAfterS: 1 }, /fault\.status: .*500/],
+      [{ kind: 'latency', ms: 'soon' }, /fault\.ms/],
+      [{ kind: 'latency', ms: -1 }, /fault\.ms/],
+      [{ kind: 'latency', ms: 1e9 }, /fault\.ms: .*600000/],
+      [{ kind: 'throttle' }, /fault\.retryAfterS/],
+      [{ kind: 'reset', extra: 1 }, /fault: .*extra/],
+    ];
+    for (const [fault, problem] of cases) {
+      const answer = await admin(sim.url).post('replay', {
+        entries: [good, { seq: 2, fingerprint: fingerprint(2), rule: 'r', fault, meta: {} }],
+      });
+      expect(answer.status, JSON.stringify(fault)).toBe(400);
+      expect(answer.body.error.code).toBe('PW_SIM_BAD_JOURNAL');
+      expect(answer.body.error.message, JSON.stringify(fault)).toMatch(/entry \[1\] is not a journal entry/);
+      expect(answer.body.error.message, JSON.stringify(fault)).toMatch(problem);
+    }
+    // nothing was loaded: the simulator still decides by its rules, and answers
+    expect((await admin(sim.url).get('health')).body.mode).toBe('rules');
+    expect((await call(sim.url, '/v1/ping')).status).toBe(200);
+    // the same entries with sound decisions load
+    const loaded = await admin(sim.url).post('replay', {
+      entries: [
+        good,
+        { seq: 2, fingerprint: fingerprint(2), rule: 'r', fault: { kind: 'hang', maxMs: 600_000 } },
+      ],
+    });
+    expect(loaded.body).toMatchObject({ mode: 'replay', recorded: 2 });
+  });
+
+  it('a decision of an unknown kind is still answered, never left hanging', async () => {
+    const sim = await example(1);
+    // what no rule and no validated journal can produce, forced past both
+    sim.faults.decide = () => ({ rule: 'forced', fault: { kind: 'bogus' } as never });
+    const answer = await call(sim.url, '/v1/ping', { signal: AbortSignal.timeout(5_000) });
+    expect(answer.status).toBe(500);
+    expect(JSON.stringify(answer.body)).toMatch(/unknown fault kind \\"bogus\\"/);
   });
 
   it('refuses a journal that is not one', async () => {

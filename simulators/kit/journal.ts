@@ -1,5 +1,5 @@
 // Every fault decision, in order: what the harness saves with a run and replays later.
-import type { Fingerprint } from './fingerprint.ts';
+import { type Fingerprint, fingerprintKey } from './fingerprint.ts';
 
 /** A decision with everything needed to apply it again (a latency is its drawn value). */
 export type FaultDecision =
@@ -76,4 +76,17 @@ export class Journal {
 /** The decisions alone (no meta), in order: equal for two runs with one seed and one request sequence. */
 export function decisionsOf(entries: readonly JournalEntry[]) {
   return entries.map(({ fingerprint, rule, fault }) => ({ fingerprint, rule, fault }));
+}
+
+/**
+ * The decisions alone, sorted by fingerprint (method, path, key, then occurrence) instead of by
+ * arrival: equal for two runs with one seed and the same requests, however they interleaved.
+ */
+export function decisionsByFingerprint(entries: readonly JournalEntry[]) {
+  const sortKey = ({ fingerprint }: { fingerprint: Fingerprint }) => fingerprintKey(fingerprint);
+  return decisionsOf(entries).sort((a, b) => {
+    const [keyA, keyB] = [sortKey(a), sortKey(b)];
+    if (keyA !== keyB) return keyA < keyB ? -1 : 1;
+    return a.fingerprint.occurrence - b.fingerprint.occurrence;
+  });
 }

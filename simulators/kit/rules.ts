@@ -2,6 +2,7 @@
 // validation: every mistake is named with its path, so a typo in a rule is a 400, never a rule
 // that silently matches nothing.
 import { z } from 'zod';
+import { checkTimeMs, parseTime } from './clock.ts';
 import { SimulatorError } from './errors.ts';
 import { latencyProblem, latencyShape, maxWaitMs } from './latency.ts';
 
@@ -86,6 +87,33 @@ export function parseRuleInputs(body: unknown): FaultRuleInput[] {
     if (problem) throw badRule(`${where}${problem}`);
   });
   return result.data;
+}
+
+/**
+ * A rule's window in epoch ms on the simulator clock (open ends are ±Infinity). Absolute times must
+ * be dates, at most 100 years ahead of `nowMs`: PW_SIM_BAD_TIME otherwise.
+ */
+export function windowBounds(
+  window: RuleWindowInput,
+  outageForMs: number | undefined,
+  nowMs: number,
+): { fromMs: number; untilMs: number } {
+  const absolute = (value: number | string, what: string) => checkTimeMs(parseTime(value, what), what, nowMs);
+  const fromMs =
+    window.from !== undefined
+      ? absolute(window.from, 'window.from')
+      : window.afterMs !== undefined
+        ? nowMs + window.afterMs
+        : Number.NEGATIVE_INFINITY;
+  const start = Number.isFinite(fromMs) ? fromMs : nowMs;
+  const forMs = window.forMs ?? outageForMs;
+  const untilMs =
+    window.until !== undefined
+      ? absolute(window.until, 'window.until')
+      : forMs !== undefined
+        ? start + forMs
+        : Number.POSITIVE_INFINITY;
+  return { fromMs, untilMs };
 }
 
 /** What a schema cannot say: exactly one latency shape, ranges in order, an outage that ends. */

@@ -9,6 +9,7 @@ import { SimulatorError } from './errors.ts';
 import { FaultController } from './faults.ts';
 import { OccurrenceCounter } from './fingerprint.ts';
 import { Journal } from './journal.ts';
+import { maxWaitMs } from './latency.ts';
 import { createLogger, type LogLevel } from './logging.ts';
 import { randomSeed } from './random.ts';
 import { infoOf } from './requests.ts';
@@ -54,7 +55,7 @@ export interface SimulatorOptions<S extends SimulatorState> {
   logger?: Logger;
   /** Journal entries kept; older ones are dropped and counted. Default 100,000. */
   journalLimit?: number;
-  /** How long a hang lasts unless its rule says; default 30,000 ms. */
+  /** How long a hang lasts unless its rule says; default 30,000 ms, at most `maxWaitMs` (600,000). */
   hangMaxMs?: number;
   /** How long stop() waits for requests and tracked work before closing connections; default 5,000 ms. */
   stopTimeoutMs?: number;
@@ -139,13 +140,21 @@ export class Simulator<S extends SimulatorState = SimulatorState> {
         `seed must be an integer from 0 to 4294967295, not ${seed}`,
       );
     }
+    const hangMaxMs = o.hangMaxMs ?? 30_000;
+    if (!(hangMaxMs > 0 && hangMaxMs <= maxWaitMs)) {
+      // a journal's hangs must replay, and replay holds every wait to maxWaitMs
+      throw new SimulatorError(
+        'PW_SIM_BAD_CONFIG',
+        `hangMaxMs must be more than 0 and at most ${maxWaitMs} ms, not ${hangMaxMs}`,
+      );
+    }
     const clock = new SimClock(o.clock);
     const faults = new FaultController({
       seed,
       clock,
       defaults: this.#defaultFaults,
       knowsTenants: o.tenant !== undefined,
-      hangMaxMs: o.hangMaxMs ?? 30_000,
+      hangMaxMs,
     });
     const journal = new Journal({ simulator: o.name, seed, limit: o.journalLimit ?? 100_000 });
     const logger = o.logger ?? createLogger(o.name, o.logLevel);

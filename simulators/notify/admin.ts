@@ -2,7 +2,7 @@
 // delivery rules, and where webhooks go. Mistakes are the kit's 400s (PW_SIM_BAD_INPUT) naming
 // the parameter and what to give instead.
 import type { Router } from 'express';
-import { type SimulatorContext, SimulatorError } from '../kit/index.ts';
+import { outboundUrlProblem, type SimulatorContext, SimulatorError } from '../kit/index.ts';
 import type { MessageQuery, MessageStatus } from './messages.ts';
 import type { NotifyState } from './state.ts';
 
@@ -72,13 +72,17 @@ export function installAdmin(router: Router, ctx: SimulatorContext<NotifyState>)
         'give {"email": "<SendGrid event webhook URL>"} and/or {"sms": "<status callback URL>"}; null removes one',
       );
     }
+    // every target is checked before any is set: a 400 changes nothing
     for (const key of keys as ('email' | 'sms')[]) {
       const url = body[key];
       if (url !== null && (typeof url !== 'string' || !/^https?:\/\//.test(url) || !URL.canParse(url))) {
         throw badInput(`${key} must be an http(s) URL or null, not ${JSON.stringify(url)}`);
       }
-      state.webhooks[key] = url as string | null;
+      const problem =
+        url === null ? null : outboundUrlProblem(url, { allowExternal: state.config.allowExternalWebhooks });
+      if (problem) throw badInput(`${key}: ${problem}`);
     }
+    for (const key of keys as ('email' | 'sms')[]) state.webhooks[key] = body[key] as string | null;
     res.json({ targets: state.webhooks });
   });
 }

@@ -2,7 +2,7 @@
 // validated once when the simulator is created: a mistake is a PW_SIM_BAD_CONFIG naming the
 // option, never a simulator that misbehaves later.
 import { z } from 'zod';
-import { SimulatorError, type SimulatorFactoryOptions } from '../kit/index.ts';
+import { outboundUrlProblem, SimulatorError, type SimulatorFactoryOptions } from '../kit/index.ts';
 import { type DeliveryRuleInput, defaultDeliveryRules } from './delivery-rules.ts';
 import { type LatencySpec, latencySchema } from './latency.ts';
 
@@ -36,6 +36,11 @@ export interface NotifyOptions extends SimulatorFactoryOptions {
     /** The status callback of SMS sent without a `StatusCallback` parameter; default none. */
     sms?: string;
   };
+  /**
+   * Send webhooks to hosts other than this machine's loopback (127.0.0.0/8, ::1, localhost);
+   * default false: such URLs are refused in `webhooks`, `StatusCallback` and POST /_sim/webhooks.
+   */
+  allowExternalWebhooks?: boolean;
   /** Retries of a webhook whose receiver fails (non-2xx or no answer). */
   webhookRetry?: {
     /** Attempts in all; default 4. */
@@ -98,6 +103,7 @@ const optionsSchema = z.strictObject({
     .default(defaultLatency),
   deliveryRules: z.array(z.unknown()).default(defaultDeliveryRules),
   webhooks: z.strictObject({ email: url.optional(), sms: url.optional() }).default({}),
+  allowExternalWebhooks: z.boolean().default(false),
   webhookRetry: z
     .strictObject({
       attempts: z.number().int().min(1).max(20).default(4),
@@ -121,7 +127,16 @@ export function resolveNotifyConfig(
   const { seed: _seed, logLevel: _logLevel, ...rest } = options;
   const envPort = env.NOTIFY_SMTP_PORT;
   const smtp = rest.smtp?.port === undefined && envPort ? { ...rest.smtp, port: Number(envPort) } : rest.smtp;
-  const result = optionsSchema.safeParse({ ...rest, smtp });
+  const result = optionsSchema
+    .superRefine((options, check) => {
+      for (const key of ['email', 'sms'] as const) {
+        const target = options.webhooks[key];
+        const allowExternal = options.allowExternalWebhooks;
+        const problem = target === undefined ? null : outboundUrlProblem(target, { allowExternal });
+        if (problem) check.addIssue({ code: 'custom', path: ['webhooks', key], message: problem });
+      }
+    })
+    .safeParse({ ...rest, smtp });
   if (!result.success) {
     const issues = result.error.issues.map(
       (issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`,

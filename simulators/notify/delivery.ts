@@ -152,6 +152,7 @@ export class Deliveries {
         headers: { ...headers, ...ctx.traceHeaders() },
         policy: ctx.state.config.webhookRetry,
         signal: ctx.signal,
+        allowExternal: ctx.state.config.allowExternalWebhooks,
         report: (attempt, status, error) =>
           ctx.state.recordWebhook({
             kind,

@@ -50,6 +50,8 @@ export class NotifySimulator extends Simulator<NotifyState> {
     });
     this.#config = config;
     this.withRoutes((router, ctx) => {
+      // the kit chooses the seed at start() when none was given
+      ctx.state.ids.seed = ctx.seed;
       deliveries = new Deliveries(ctx);
       this.#context = { ctx, deliveries };
       installSendgrid(router, ctx, deliveries);
@@ -65,6 +67,7 @@ export class NotifySimulator extends Simulator<NotifyState> {
       const smtp = await startSmtp({
         host,
         config: this.#config.smtp,
+        newId: () => ctx.state.ids.base64url('smtp-message', 12),
         receive: (drafts) =>
           // an SMTP transaction has no HTTP request: its own span is what deliveries link to
           ctx.inLinkedSpan('notify.smtp.receive', undefined, async (span) => {

@@ -2,7 +2,6 @@
 // message is parsed with mailparser and stored once per envelope recipient (Bcc included), then
 // delivered like any other email. No TLS: it is a local test server, and a self-signed STARTTLS
 // would only make every client turn certificate checks off. AUTH is optional unless configured.
-import { randomBytes } from 'node:crypto';
 import type { AddressObject } from 'mailparser';
 import { simpleParser } from 'mailparser';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
@@ -21,8 +20,10 @@ export async function startSmtp(options: {
   host: string;
   config: NotifyConfig['smtp'];
   receive: (drafts: MessageDraft[]) => void | Promise<void>;
+  /** The next message's id (seeded: one seed, one sequence of ids). */
+  newId: () => string;
 }): Promise<RunningSmtp> {
-  const { host, config, receive } = options;
+  const { host, config, receive, newId } = options;
   const server = new SMTPServer({
     name: 'notify.planewright.test',
     banner: 'Planewright notify simulator',
@@ -41,7 +42,7 @@ export async function startSmtp(options: {
       callback(null, { user: auth.username });
     },
     onData(stream, session, callback) {
-      parse(stream, session)
+      parse(stream, session, newId)
         .then(async (drafts) => {
           await receive(drafts);
           callback(null, `Message queued as ${drafts[0]?.id.split('.')[0] ?? 'none'}`);
@@ -71,7 +72,11 @@ export async function startSmtp(options: {
   return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-async function parse(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<MessageDraft[]> {
+async function parse(
+  stream: SMTPServerDataStream,
+  session: SMTPServerSession,
+  newId: () => string,
+): Promise<MessageDraft[]> {
   const parsed = await simpleParser(stream);
   if (stream.sizeExceeded) throw smtpError(552, 'Message exceeds the maximum size');
   const html = typeof parsed.html === 'string' ? parsed.html : null;
@@ -79,7 +84,7 @@ async function parse(stream: SMTPServerDataStream, session: SMTPServerSession): 
   const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
   const visible = [...addresses(parsed.to), ...addresses(parsed.cc)];
   const links = extractLinks({ html, text });
-  const id = `smtp_${randomBytes(12).toString('base64url')}`;
+  const id = `smtp_${newId()}`;
   return session.envelope.rcptTo.map((rcpt, index) => ({
     id: `${id}.${index}`,
     channel: 'email' as const,

@@ -1,7 +1,7 @@
 // What the notify simulator holds: the mailbox, the delivery rules, where webhooks go and what
 // happened to them, and the SMTP server's address. GET /_sim/state shows it all; POST /_sim/reset
 // empties the mailbox, cancels deliveries still pending and brings back the configured defaults.
-import type { SimulatorState } from '../kit/index.ts';
+import { SeededIds, type SimulatorState } from '../kit/index.ts';
 import type { NotifyConfig } from './config.ts';
 import { type Channel, DeliveryRules } from './delivery-rules.ts';
 import type { LatencySpec } from './latency.ts';
@@ -38,6 +38,12 @@ export class NotifyState implements SimulatorState {
   smtp: { host: string; port: number } | null = null;
   /** Set by the delivery runtime: drops deliveries still waiting for their time. */
   cancelPending: () => number = () => 0;
+  /**
+   * Message ids (Twilio SIDs, SendGrid's X-Message-Id, SMTP ids) from the seed, not at random:
+   * requests that name a message (fetching it by SID) are fingerprinted by it, so one seed must
+   * give the same ids. Restarted by reset(), like everything else.
+   */
+  readonly ids = new SeededIds(0);
   #sequence = new Map<string, number>();
 
   constructor(config: NotifyConfig) {
@@ -83,6 +89,7 @@ export class NotifyState implements SimulatorState {
     this.webhooks = this.#configuredTargets();
     this.webhookLog = [];
     this.#sequence.clear();
+    this.ids.reset();
   }
 
   #configuredTargets(): WebhookTargets {

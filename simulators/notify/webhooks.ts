@@ -4,6 +4,7 @@
 // fails (non-2xx, no answer) is retried with doubling backoff, as the vendors retry.
 import { createHmac, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { postOutbound } from '../kit/index.ts';
 import type { NotifyMessage } from './messages.ts';
 
 export type SendgridEventName = 'processed' | 'delivered' | 'bounce' | 'dropped';
@@ -68,6 +69,9 @@ export interface RetryPolicy {
 /**
  * POSTs until a 2xx answer or the attempts run out; reports every attempt. Never throws: a
  * webhook that cannot be delivered is the receiver's failure, recorded, not the simulator's.
+ * Only to loopback unless `allowExternal` (the `allowExternalWebhooks` option); a redirect is not
+ * followed (it is a failed attempt); `signal` (the simulator stopping) ends the attempt in flight
+ * and the retries, so stop() is not held up by a receiver that does not answer.
  */
 export async function postWithRetry(options: {
   url: string;
@@ -75,28 +79,21 @@ export async function postWithRetry(options: {
   headers: Record<string, string>;
   policy: RetryPolicy;
   signal: AbortSignal;
+  allowExternal: boolean;
   report: (attempt: number, status: number | null, error: string | null) => void;
 }): Promise<boolean> {
   const { url, body, headers, policy, signal, report } = options;
   for (let attempt = 1; attempt <= policy.attempts; attempt++) {
-    try {
-      // an attempt in flight when the simulator stops may finish (stop waits for it), within its timeout
-      const response = await fetch(url, {
-        method: 'POST',
-        headers,
-        body,
-        signal: AbortSignal.timeout(policy.timeoutMs),
-      });
-      await response.arrayBuffer();
-      report(attempt, response.status, null);
-      if (response.ok) return true;
-    } catch (error) {
-      report(
-        attempt,
-        null,
-        (error as Error).cause ? String((error as Error).cause) : (error as Error).message,
-      );
-    }
+    if (signal.aborted) return false;
+    const result = await postOutbound(
+      url,
+      { method: 'POST', headers, body },
+      { signal, timeoutMs: policy.timeoutMs, allowExternal: options.allowExternal },
+    );
+    report(attempt, result.status ?? null, result.ok ? null : (result.error ?? null));
+    if (result.ok) return true;
+    // a URL that may not be sent to will not become one by waiting
+    if (result.blocked) return false;
     // no retries once the simulator stops: `signal` ends the wait
     if (attempt < policy.attempts) {
       const waited = await sleep(policy.backoffMs * 2 ** (attempt - 1), true, { signal }).catch(() => false);

@@ -102,6 +102,48 @@ describe('jsforce sObject CRUD', () => {
     expect(twins.data).toHaveLength(2);
   });
 
+  it.each([
+    ['Task', '00T', { Subject: 'Call back' }, { Status: 'Completed' }],
+    ['Case', '500', { Subject: 'Printer on fire' }, { Status: 'Closed' }],
+    [
+      'Opportunity',
+      '006',
+      { Name: 'Big deal', StageName: 'Prospecting', CloseDate: '2030-06-30' },
+      { Amount: 5000 },
+    ],
+  ])(
+    '%s: upsert by External_Id__c creates (201), updates (200) and answers 300 for several matches',
+    async (type, prefix, fields, changes) => {
+      await using sim = await startSalesforce();
+      const conn = await loggedIn(sim.url);
+      const sobject = conn.sobject(type);
+      const field = (await sobject.describe()).fields.find((f) => f.name === 'External_Id__c');
+      expect(field).toMatchObject({ externalId: true, idLookup: true, custom: true, type: 'string' });
+      const created = await sobject.upsert({ External_Id__c: 'ext-1', ...fields }, 'External_Id__c');
+      expect(created).toMatchObject({
+        success: true,
+        created: true,
+        id: expect.stringMatching(new RegExp(`^${prefix}`)),
+      });
+      const updated = await sobject.upsert({ External_Id__c: 'ext-1', ...changes }, 'External_Id__c');
+      expect(updated).toEqual({ id: created.id, success: true, errors: [], created: false });
+      expect(await conn.request(`/sobjects/${type}/External_Id__c/ext-1`)).toMatchObject({
+        Id: created.id,
+        ...fields,
+        ...changes,
+      });
+      await sobject.create([
+        { ...fields, External_Id__c: 'twin' },
+        { ...fields, External_Id__c: 'TWIN' },
+      ]);
+      const twins = await rejectionOf(
+        sobject.upsert({ External_Id__c: 'twin', ...changes }, 'External_Id__c'),
+      );
+      expect(twins.errorCode).toBe('MULTIPLE_CHOICES');
+      expect(twins.data).toHaveLength(2);
+    },
+  );
+
   it('describe and describeGlobal read as jsforce expects; an unknown object is NOT_FOUND', async () => {
     await using sim = await startSalesforce();
     const conn = await loggedIn(sim.url);

@@ -149,6 +149,7 @@ const task: SObjectDef = {
     lookup('WhatId', 'Related To ID', ['Account', 'Opportunity', 'Case'], 'What'),
     typed('IsClosed', 'Closed', 'boolean', { ...readOnly, nillable: false, calculated: true }),
     longText('Description', 'Description'),
+    externalId(),
   ],
   derive: (r) => {
     r.IsClosed = r.Status === 'Completed';
@@ -183,6 +184,7 @@ const caseObject: SObjectDef = {
     picklist('Origin', 'Case Origin', ['Phone', 'Email', 'Web']),
     typed('IsClosed', 'Closed', 'boolean', { ...readOnly, nillable: false, calculated: true }),
     longText('Description', 'Description'),
+    externalId(),
   ],
   derive: (r) => {
     r.IsClosed = r.Status === 'Closed';
@@ -211,6 +213,7 @@ const opportunity: SObjectDef = {
     typed('IsClosed', 'Closed', 'boolean', { ...readOnly, nillable: false, calculated: true }),
     typed('IsWon', 'Won', 'boolean', { ...readOnly, nillable: false, calculated: true }),
     longText('Description', 'Description'),
+    externalId(),
   ],
   derive: (r) => {
     r.IsClosed = closedStages.includes(String(r.StageName));

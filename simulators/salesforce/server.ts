@@ -20,6 +20,7 @@ const dataRoutes = [...resourceRoutes, ...queryRoutes, ...compositeRoutes, ...so
 export function installSalesforceRoutes(router: Router, ctx: SimulatorContext<SalesforceState>): void {
   const { org } = ctx.state;
   ctx.state.useClock(ctx.clock);
+  ctx.state.useSeed(ctx.seed);
   const api = createDataApi(org, dataRoutes);
 
   installOAuthRoutes(router, ctx);

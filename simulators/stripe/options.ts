@@ -19,6 +19,11 @@ export interface StripeSimulatorOptions extends SimulatorFactoryOptions {
   /** Duplicate or reorder outgoing webhooks, from the start and again after each reset. Default none. */
   webhookFaults?: WebhookFaultsInput;
   /**
+   * Let webhook endpoints point at hosts other than this machine's loopback (127.0.0.0/8, ::1,
+   * localhost). Default false: such a URL is refused with Stripe's 400 `url_invalid`.
+   */
+  allowExternalWebhooks?: boolean;
+  /**
    * How long each API write spends "processing" while holding its idempotency key, like Stripe's
    * own latency. Default 0; raise it to provoke `idempotency_key_in_use` with concurrent requests.
    */
@@ -44,6 +49,7 @@ export interface ResolvedStripeOptions {
   webhookRetry: RetryPolicy;
   webhookTimeoutMs: number;
   webhookFaults: WebhookFaultsInput;
+  allowExternalWebhooks: boolean;
   processingMs: number;
   invoiceRetryDays: number[] | undefined;
   afterFinalFailure: 'past_due' | 'unpaid' | 'canceled' | undefined;
@@ -82,6 +88,7 @@ const schema = z.strictObject({
     .optional(),
   webhookTimeoutMs: z.number().int().min(1).max(600_000).optional(),
   webhookFaults: z.unknown().optional(),
+  allowExternalWebhooks: z.boolean().optional(),
   processingMs: z.number().min(0).max(60_000).optional(),
   invoiceRetryDays: z.array(z.number().int().min(1).max(60)).max(10).optional(),
   afterFinalFailure: z.enum(['past_due', 'unpaid', 'canceled']).optional(),
@@ -113,6 +120,7 @@ export function resolveOptions(options: StripeSimulatorOptions): ResolvedStripeO
     webhookRetry: o.webhookRetry ?? fastRetryPolicy,
     webhookTimeoutMs: o.webhookTimeoutMs ?? 10_000,
     webhookFaults: webhookFaultsOption(o.webhookFaults),
+    allowExternalWebhooks: o.allowExternalWebhooks ?? false,
     processingMs: o.processingMs ?? 0,
     invoiceRetryDays: o.invoiceRetryDays,
     afterFinalFailure: o.afterFinalFailure,

@@ -13,6 +13,12 @@ import { copy, type ResolvedOptions, type Sim, type StripeStateOptions } from '.
 import { toSeconds } from './time.ts';
 import { createDeliveryQueue, type DeliveryResult, fastRetryPolicy } from './webhook-delivery.ts';
 
+/**
+ * How many billing steps one `runDue()` call runs at most: a long jump of the simulator clock is
+ * worked off in slices of this size, with other requests served in between.
+ */
+export const runDueSlice = 1_000;
+
 /** The API version the simulator speaks: the one of the `stripe` SDK its conformance tests use. */
 export const defaultApiVersion = '2026-10-28.endive';
 
@@ -147,13 +153,21 @@ export function createStripeState(options: StripeStateOptions = {}) {
     webhooks,
     /**
      * Runs the billing work due by now (renewals, trial ends, retries) for objects on no test clock;
-     * call it after the simulator's clock moves. Returns how many steps ran.
+     * call it after the simulator's clock moves. Runs at most `limit` steps (default
+     * `runDueSlice`), so one call never holds the process for long: call it again while it returns
+     * `limit`, as the simulator's clock advance does. Returns how many steps ran.
      */
-    runDue(): number {
+    runDue(limit = runDueSlice): number {
       try {
-        return runDue(sim, null, toSeconds(resolved.now()), (at) => {
-          sim.cursor = at;
-        });
+        return runDue(
+          sim,
+          null,
+          toSeconds(resolved.now()),
+          (at) => {
+            sim.cursor = at;
+          },
+          limit,
+        );
       } finally {
         sim.cursor = null;
       }

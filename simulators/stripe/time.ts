@@ -29,13 +29,25 @@ export function addIntervals(anchor: number, interval: Interval, count: number, 
  * `addIntervals(anchor, …, n)` greater than `after`.
  */
 export function nextBoundary(anchor: number, interval: Interval, count: number, after: number): number {
-  let n = 1;
-  let end = addIntervals(anchor, interval, count, n);
-  while (end <= after) {
-    n++;
-    end = addIntervals(anchor, interval, count, n);
+  // start near the answer instead of counting every period from the anchor: a long-lived cycle
+  // would otherwise cost a step per period it has lived through, at every renewal
+  let n = Math.max(1, periodsBetween(anchor, interval, count, after));
+  while (n > 1 && addIntervals(anchor, interval, count, n - 1) > after) n--;
+  while (addIntervals(anchor, interval, count, n) <= after) n++;
+  return addIntervals(anchor, interval, count, n);
+}
+
+/** About how many whole periods lie between `anchor` and `at` (never more than one off). */
+function periodsBetween(anchor: number, interval: Interval, count: number, at: number): number {
+  if (at <= anchor) return 0;
+  if (interval === 'day' || interval === 'week') {
+    const length = (interval === 'day' ? 1 : 7) * count * daySeconds;
+    return Math.floor((at - anchor) / length);
   }
-  return end;
+  const from = new Date(anchor * 1000);
+  const to = new Date(at * 1000);
+  const months = (to.getUTCFullYear() - from.getUTCFullYear()) * 12 + to.getUTCMonth() - from.getUTCMonth();
+  return Math.floor(months / ((interval === 'year' ? 12 : 1) * count));
 }
 
 /**

@@ -2,7 +2,7 @@
 // delivered; anything else, a redirect, a refused connection or a timeout is a failure to retry.
 // Each POST runs in a span of its own linked to the request that caused the event, and is logged.
 import { type SpanContext, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { SimulatorContext } from '../kit/index.ts';
+import { postOutbound, type SimulatorContext } from '../kit/index.ts';
 import type { StripeSimulatorState } from './sim-state.ts';
 import type { AttemptLog } from './webhook-attempts.ts';
 import type { DeliveryResult, WebhookDelivery } from './webhook-delivery.ts';
@@ -13,31 +13,22 @@ export interface WebhookRequest {
   headers: Record<string, string>;
 }
 
-/** Posts once, bounded by `timeoutMs` and by `signal` (the simulator stopping); never throws. */
+/**
+ * Posts once, bounded by `timeoutMs` and by `signal` (the simulator stopping); never throws. Only
+ * to loopback unless `allowExternal` (the kit's postOutbound checks the URL again at sending).
+ */
 export async function postWebhook(
   request: WebhookRequest,
-  options: { timeoutMs: number; signal: AbortSignal },
+  options: { timeoutMs: number; signal: AbortSignal; allowExternal?: boolean },
 ): Promise<DeliveryResult> {
-  try {
-    const response = await fetch(request.url, {
-      method: 'POST',
-      headers: request.headers,
-      body: request.body,
-      // Stripe counts a redirect as a failure, and does not follow it
-      redirect: 'manual',
-      signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]),
-    });
-    // the receiver's body means nothing to Stripe; it is not read
-    await response.body?.cancel();
-    return { ok: response.status >= 200 && response.status < 300, statusCode: response.status };
-  } catch (error) {
-    if ((error as Error).name === 'TimeoutError') {
-      return { ok: false, error: `timed out after ${options.timeoutMs} ms` };
-    }
-    // fetch wraps the socket's error: its code (ECONNREFUSED) says more than "fetch failed"
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return { ok: false, error: cause?.code ?? cause?.message ?? (error as Error).message };
-  }
+  // Stripe counts a redirect as a failure, and does not follow it; the receiver's body is not read
+  const result = await postOutbound(
+    request.url,
+    { method: 'POST', headers: request.headers, body: request.body },
+    options,
+  );
+  if (result.status !== undefined) return { ok: result.ok, statusCode: result.status };
+  return { ok: false, error: result.error ?? 'not sent' };
 }
 
 export interface TracedPost {
@@ -53,10 +44,15 @@ export interface TracedPost {
 
 /** Posts once in a linked CLIENT span carrying `traceparent` to the receiver, and logs the attempt. */
 export async function postTraced(
-  deps: { ctx: SimulatorContext<StripeSimulatorState>; attempts: AttemptLog; timeoutMs: number },
+  deps: {
+    ctx: SimulatorContext<StripeSimulatorState>;
+    attempts: AttemptLog;
+    timeoutMs: number;
+    allowExternal?: boolean;
+  },
   post: TracedPost,
 ): Promise<DeliveryResult> {
-  const { ctx, timeoutMs } = deps;
+  const { ctx, timeoutMs, allowExternal } = deps;
   const { delivery, prepared, eventType = '' } = post;
   const at = ctx.clock.date().toISOString();
   const startedMs = performance.now();
@@ -73,7 +69,10 @@ export async function postTraced(
     post.cause,
     async (span) => {
       const headers = { ...prepared.headers, ...ctx.traceHeaders() };
-      const outcome = await postWebhook({ ...prepared, headers }, { timeoutMs, signal: ctx.signal });
+      const outcome = await postWebhook(
+        { ...prepared, headers },
+        { timeoutMs, signal: ctx.signal, allowExternal },
+      );
       if (outcome.statusCode !== undefined)
         span.setAttribute('http.response.status_code', outcome.statusCode);
       if (!outcome.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error ?? 'not 2xx' });

@@ -33,6 +33,8 @@ export function createWebhookSender(options: {
   timeoutMs: number;
   /** A frozen clock moves only when advanced: no timers then, the advance pumps. */
   frozen: boolean;
+  /** Endpoints off this machine are sent to (the `allowExternalWebhooks` option). */
+  allowExternal?: boolean;
 }) {
   const { state, ctx, timeoutMs } = options;
   const { stripe, webhookFaults, attempts } = state;
@@ -168,7 +170,7 @@ export function createWebhookSender(options: {
     attempt: { number: number; duplicate: boolean; reordered: boolean },
   ) =>
     postTraced(
-      { ctx, attempts, timeoutMs },
+      { ctx, attempts, timeoutMs, allowExternal: options.allowExternal ?? false },
       { delivery, prepared, cause: plan?.cause, eventType: plan?.eventType, ...attempt },
     );
 

@@ -49,8 +49,8 @@ export function issueRefreshToken(
   if (!family && !mayRefresh) return tokens;
   const now = deps.clock.now();
   const record: RefreshTokenRecord = {
-    token: deps.state.newSecret(36),
-    family: family?.family ?? deps.state.newSecret(9),
+    token: deps.state.newSecret(36, 'refresh-token'),
+    family: family?.family ?? deps.state.newSecret(9, 'refresh-token-family'),
     client_id: grant.client.client_id,
     user_id: grant.user.user_id,
     audience: grant.audience,

@@ -36,7 +36,7 @@ function createInvitation(deps: AuthDeps, organizationId: string, body: Params):
   if (ttlS > maxTtlS)
     throw invalidBody(`Value ${ttlS} is greater than maximum ${maxTtlS} on property ttl_sec`);
   const roles = Array.isArray(body.roles) ? body.roles.filter((r): r is string => typeof r === 'string') : [];
-  const ticketId = deps.state.newSecret(24);
+  const ticketId = deps.state.newSecret(24, 'invitation-ticket');
   const login = new URL(client.initiate_login_uri ?? `${deps.url()}/login`);
   login.searchParams.set('invitation', ticketId);
   login.searchParams.set('organization', organization.id);

@@ -2,6 +2,7 @@
 // application mails to the user. The pages behind them are in routes/ticket-pages.ts, so a test
 // can follow the link and finish the flow.
 import type { Router } from 'express';
+import { maxAheadMs } from '../../kit/index.ts';
 import type { AuthDeps } from '../deps.ts';
 import { ManagementError } from '../errors.ts';
 import { bodyOf, intParam, type Params, route, stringParam } from '../http.ts';
@@ -12,6 +13,8 @@ import { userOr404 } from './users.ts';
 
 /** Auth0's default ticket lifetime: 5 days. */
 const defaultTtlS = 432_000;
+/** The longest the simulator accepts: 100 years, its clock's horizon. */
+const maxTtlS = Math.floor(maxAheadMs / 1000);
 
 function createTicket(
   deps: AuthDeps,
@@ -19,6 +22,11 @@ function createTicket(
   userId: string,
   body: Params,
 ): TicketRecord {
+  // Auth0 states no maximum; the simulator's clock holds times up to 100 years ahead (the value as
+  // given: intParam would clamp it to the largest safe integer, itself past every date)
+  const givenS = Number(stringParam(body, 'ttl_sec'));
+  if (givenS > maxTtlS)
+    throw invalidBody(`Value ${givenS} is greater than maximum ${maxTtlS} on property ttl_sec`);
   const ttlS = intParam(body, 'ttl_sec', 0) || defaultTtlS;
   const ticket: TicketRecord = {
     id: deps.state.newSecret(24),

@@ -1,7 +1,6 @@
 // SendGrid's v3 mail send API: `POST /v3/mail/send` with `Authorization: Bearer SG.…`, answered
 // 202 with an empty body and `X-Message-Id`, as SendGrid does. Each recipient becomes a message of
 // its own whose id is SendGrid's `sg_message_id`: the X-Message-Id, a dot, and a per-recipient part.
-import { randomBytes } from 'node:crypto';
 import type { Request, Router } from 'express';
 import type { SimulatorContext } from '../../kit/index.ts';
 import type { Deliveries } from '../delivery.ts';
@@ -18,7 +17,7 @@ export function installSendgrid(router: Router, ctx: SimulatorContext<NotifyStat
     const mail = req.body as SendgridMail;
     // sandbox mode validates and answers, and sends nothing
     if (mail.mail_settings?.sandbox_mode?.enable) return void res.status(200).end();
-    const xMessageId = randomBytes(16).toString('base64url').slice(0, 22);
+    const xMessageId = ctx.state.ids.base64url('sendgrid-message', 16).slice(0, 22);
     copiesOf(mail).forEach((copy, index) => {
       deliveries.accept(
         {

@@ -1,5 +1,6 @@
 // Twilio's Message resource: the checks Twilio makes when a message is created (with its error
 // codes, and the magic `To` numbers of its test credentials), and the JSON it answers with.
+import { outboundUrlProblem } from '../../kit/index.ts';
 import type { NotifyMessage } from '../messages.ts';
 
 export interface TwilioProblem {
@@ -30,8 +31,14 @@ const magicNumbers: Record<string, TwilioProblem> = {
 
 const e164 = /^(?:whatsapp:)?\+[1-9]\d{6,14}$/;
 
-/** The first problem Twilio would answer 400 for, or null. */
-export function createProblem(params: CreateParams): TwilioProblem | null {
+/**
+ * The first problem Twilio would answer 400 for, or null. A `StatusCallback` off this machine is
+ * refused as an invalid one (21609) unless `allowExternalWebhooks`.
+ */
+export function createProblem(
+  params: CreateParams,
+  options: { allowExternalWebhooks: boolean } = { allowExternalWebhooks: false },
+): TwilioProblem | null {
   if (!params.To) return { code: 21604, message: "A 'To' phone number is required." };
   if (!params.From && !params.MessagingServiceSid)
     return { code: 21603, message: "A 'From' phone number is required." };
@@ -43,6 +50,11 @@ export function createProblem(params: CreateParams): TwilioProblem | null {
   }
   if (params.StatusCallback !== undefined && !URL.canParse(params.StatusCallback)) {
     return { code: 21609, message: `Invalid StatusCallback url: ${params.StatusCallback}` };
+  }
+  if (params.StatusCallback !== undefined) {
+    const allowExternal = options.allowExternalWebhooks;
+    const problem = outboundUrlProblem(params.StatusCallback, { allowExternal });
+    if (problem) return { code: 21609, message: `Invalid StatusCallback url: ${problem}` };
   }
   return null;
 }

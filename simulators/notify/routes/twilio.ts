@@ -1,7 +1,6 @@
 // Twilio's Messages API: `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`, form-encoded,
 // with HTTP basic auth (account SID and auth token), answered 201 with the Message resource in
 // status `queued`; and the reads the SDK makes: fetch one message, list messages.
-import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response, Router } from 'express';
 import type { SimulatorContext } from '../../kit/index.ts';
 import type { Deliveries } from '../delivery.ts';
@@ -17,14 +16,14 @@ export function installTwilio(router: Router, ctx: SimulatorContext<NotifyState>
 
   router.post(`${base}/Messages.json`, (req, res) => {
     const params = (req.body ?? {}) as CreateParams;
-    const problem = createProblem(params);
+    const problem = createProblem(params, ctx.state.config);
     if (problem) return void res.status(400).json(twilioError(400, problem.code, problem.message));
     const accountSid = req.params.accountSid as string;
     const body = params.Body ?? '';
     const mediaUrls = [params.MediaUrl ?? []].flat();
     const message = deliveries.accept(
       {
-        id: `SM${randomBytes(16).toString('hex')}`,
+        id: `SM${ctx.state.ids.hex('twilio-message', 16)}`,
         channel: 'sms',
         via: 'twilio',
         from: params.From ?? params.MessagingServiceSid!,

@@ -49,6 +49,8 @@ const dateLiterals = new Set([
   'LAST_90_DAYS',
   'NEXT_90_DAYS',
 ]);
+/** How deeply NOT and parentheses may nest in a condition. */
+export const maxConditionDepth = 100;
 const dateNLiterals = new Set(['LAST_N_DAYS', 'NEXT_N_DAYS', 'LAST_N_WEEKS', 'NEXT_N_WEEKS']);
 
 /**
@@ -143,16 +145,38 @@ export function parseSoql(soql: string): SoqlQuery {
     return { kind: 'in', path, negated, values };
   }
 
+  // the parser recurses once per NOT or parenthesis: a bound keeps a hostile query from
+  // exhausting the stack (a 500) and answers MALFORMED_QUERY instead
+  let depth = 0;
+  function nested<T>(read: () => T): T {
+    if (depth >= maxConditionDepth) {
+      fail(
+        peek(),
+        `the condition nests NOT and parentheses more than ${maxConditionDepth} levels deep (the Salesforce simulator's limit)`,
+      );
+    }
+    depth++;
+    try {
+      return read();
+    } finally {
+      depth--;
+    }
+  }
+
   function term(): Condition {
     if (isKeyword('NOT')) {
-      next();
-      return { kind: 'not', item: term() };
+      return nested(() => {
+        next();
+        return { kind: 'not', item: term() } as Condition;
+      });
     }
     if (peek().text === '(') {
-      next();
-      const inner = condition();
-      expectPunct(')');
-      return inner;
+      return nested(() => {
+        next();
+        const inner = condition();
+        expectPunct(')');
+        return inner;
+      });
     }
     return predicate();
   }

@@ -146,7 +146,9 @@ describe('subscription billing cycle on a test clock', () => {
     const { stripe, testClock, customer, price } = clockCustomer();
     const sub = stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
     expect(sub.status).toBe('active');
-    // renewals on Feb 1 (good), Mar 1 (expired): attempts on Mar 1, 4, 9 and 16
+    // renewals on Feb 1 (good), Mar 1 (expired): attempts on Mar 1, 4, 9 and 16 (an advance
+    // covers at most two monthly periods)
+    stripe.testClocks.advance(testClock.id, { frozen_time: String(at('2031-03-01T00:00:00Z')) });
     stripe.testClocks.advance(testClock.id, { frozen_time: String(at('2031-03-20T00:00:00Z')) });
     const failures = eventsOf(stripe, 'invoice.payment_failed');
     expect(failures.map((event) => event.created)).toEqual([
@@ -165,6 +167,7 @@ describe('subscription billing cycle on a test clock', () => {
       invoiceRetryDays: [1],
     });
     const sub = stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+    stripe.testClocks.advance(testClock.id, { frozen_time: String(at('2031-03-01T00:00:00Z')) });
     stripe.testClocks.advance(testClock.id, { frozen_time: String(at('2031-03-05T00:00:00Z')) });
     expect(stripe.subscriptions.retrieve(sub.id)).toMatchObject({
       status: 'canceled',

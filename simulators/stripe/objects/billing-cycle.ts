@@ -1,6 +1,6 @@
 import { apiError } from '../errors.ts';
 import { emit, nowFor, type RequestContext, refId, type Sim } from '../store.ts';
-import { daySeconds, hourSeconds, nextBoundary } from '../time.ts';
+import { addIntervals, daySeconds, hourSeconds, nextBoundary } from '../time.ts';
 import { attemptInvoicePayment, markZeroInvoicePaid, subscriptionPaymentMethod } from './invoice-payment.ts';
 import { createSubscriptionInvoice, voidInvoice } from './invoices.ts';
 import { periodLines, setPeriod } from './subscription-items.ts';
@@ -49,25 +49,61 @@ function nextForSubscription(sim: Sim, sub: Subscription): Action | undefined {
   return { at: end, kind: 'renew', subscription: sub };
 }
 
-/** The earliest pending work for objects on this test clock (or on none, for `null`). */
-function nextAction(sim: Sim, clock: string | null): Action | undefined {
+/**
+ * What may come due for the objects on one test clock (or on none, for `null`): its subscriptions
+ * (billing work never makes new ones) and its open invoices with a payment attempt ahead. Gathered
+ * once per run, so a step looks at these objects only, not at every subscription and invoice held.
+ */
+interface Pending {
+  clock: string | null;
+  subscriptions: Subscription[];
+  invoices: Set<Invoice>;
+  invoiceCount: number;
+}
+
+function retrying(invoice: Invoice): boolean {
+  return invoice.status === 'open' && invoice.next_payment_attempt !== null;
+}
+
+function gatherPending(sim: Sim, clock: string | null): Pending {
+  const subscriptions = [...sim.subscriptions.values()].filter((sub) => refId(sub.test_clock) === clock);
+  const invoices = new Set<Invoice>();
+  for (const invoice of sim.invoices.values()) {
+    if (refId(invoice.test_clock) === clock && retrying(invoice)) invoices.add(invoice);
+  }
+  return { clock, subscriptions, invoices, invoiceCount: sim.invoices.size };
+}
+
+/** After a step: the invoice it made (a renewal's or a trial end's) joins the candidates. */
+function notePending(sim: Sim, pending: Pending, action: Action): void {
+  const added = sim.invoices.size - pending.invoiceCount;
+  if (added === 0) return;
+  const made =
+    action.kind === 'retry' ? undefined : sim.invoices.get(refId(action.subscription.latest_invoice) ?? '');
+  if (added === 1 && made) {
+    pending.invoiceCount = sim.invoices.size;
+    if (retrying(made)) pending.invoices.add(made);
+    return;
+  }
+  // anything else (never seen from billing work today): look at every invoice again
+  Object.assign(pending, gatherPending(sim, pending.clock));
+}
+
+/** The earliest pending work among the gathered objects. */
+function nextAction(sim: Sim, pending: Pending): Action | undefined {
   let best: Action | undefined;
   const consider = (action: Action | undefined) => {
     if (!action) return;
     if (!best || action.at < best.at || (action.at === best.at && order[action.kind] < order[best.kind]))
       best = action;
   };
-  for (const sub of sim.subscriptions.values()) {
-    if (refId(sub.test_clock) === clock) consider(nextForSubscription(sim, sub));
-  }
-  for (const invoice of sim.invoices.values()) {
-    if (
-      refId(invoice.test_clock) === clock &&
-      invoice.status === 'open' &&
-      invoice.next_payment_attempt !== null
-    ) {
-      consider({ at: invoice.next_payment_attempt, kind: 'retry', invoice });
+  for (const sub of pending.subscriptions) consider(nextForSubscription(sim, sub));
+  for (const invoice of pending.invoices) {
+    if (!retrying(invoice) || !sim.invoices.has(invoice.id)) {
+      pending.invoices.delete(invoice);
+      continue;
     }
+    consider({ at: invoice.next_payment_attempt as number, kind: 'retry', invoice });
   }
   return best;
 }
@@ -165,26 +201,54 @@ function run(sim: Sim, action: Action): void {
   }
 }
 
-// A bound on the work of one advance: far more than any real clock run needs (a year of daily
-// subscriptions for a hundred customers), small enough that a bug cannot spin forever.
+// A bound on the work of one run: far more than any real clock run needs (a year of daily
+// subscriptions for a hundred customers), small enough that a bug cannot spin forever. A test clock
+// advance stays far below it (Stripe lets it cover at most two of its shortest billing periods).
 const maxActions = 200_000;
 
 /**
  * Runs, in time order, everything due up to `target` (Unix seconds) for the objects on one test
  * clock (or on none, for `null`): trial warnings and ends, renewals, retries, expiries. `setTime`
  * moves that clock to each action's time first, so objects and events carry the time they happened.
+ * With `limit`, stops after that many steps (the rest stays due for the next run). Returns how many
+ * steps ran.
  */
 export function runDue(
   sim: Sim,
   clock: string | null,
   target: number,
   setTime: (at: number) => void,
+  limit = Number.POSITIVE_INFINITY,
 ): number {
+  const pending = gatherPending(sim, clock);
   let count = 0;
-  for (let action = nextAction(sim, clock); action && action.at <= target; action = nextAction(sim, clock)) {
+  for (let action = nextAction(sim, pending); action && action.at <= target; ) {
+    if (count >= limit) break;
     if (++count > maxActions) throw apiError(`billing work did not settle after ${maxActions} steps`);
     setTime(action.at);
     run(sim, action);
+    notePending(sim, pending, action);
+    action = nextAction(sim, pending);
   }
   return count;
+}
+
+/**
+ * The latest time a test clock may be advanced to from `from`, as Stripe allows: two periods of the
+ * shortest billing interval among the clock's live subscriptions, or two years with none.
+ */
+export function advanceLimit(sim: Sim, clock: string, from: number): { at: number; bySubscription: boolean } {
+  let limit: number | undefined;
+  for (const sub of sim.subscriptions.values()) {
+    if (refId(sub.test_clock) !== clock || ['canceled', 'incomplete_expired'].includes(sub.status)) continue;
+    for (const item of sub.items.data) {
+      const recurring = item.price.recurring;
+      if (!recurring) continue;
+      const end = addIntervals(from, recurring.interval, recurring.interval_count, 2);
+      if (limit === undefined || end < limit) limit = end;
+    }
+  }
+  return limit === undefined
+    ? { at: addIntervals(from, 'year', 1, 2), bySubscription: false }
+    : { at: limit, bySubscription: true };
 }

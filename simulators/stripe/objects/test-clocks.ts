@@ -3,7 +3,7 @@ import { newestFirst, paginate } from '../pagination.ts';
 import { type Params, readInt, readNullableString } from '../params.ts';
 import { copy, emit, nowFor, type RequestContext, refId, type Sim } from '../store.ts';
 import { daySeconds } from '../time.ts';
-import { runDue } from './billing-cycle.ts';
+import { advanceLimit, runDue } from './billing-cycle.ts';
 import type { DeletedObject, TestClock } from './types.ts';
 
 export function requireTestClock(sim: Sim, id: string, param = 'id'): TestClock {
@@ -46,6 +46,15 @@ export function advanceTestClock(sim: Sim, id: string, params: Params, request?:
   if (target <= clock.frozen_time) {
     throw invalidRequest(
       'Cannot advance a test clock to a time before or equal to its current frozen time.',
+      'frozen_time',
+    );
+  }
+  const limit = advanceLimit(sim, clock.id, clock.frozen_time);
+  if (target > limit.at) {
+    throw invalidRequest(
+      limit.bySubscription
+        ? `Cannot advance a test clock more than two intervals of the shortest subscription interval on it: frozen_time must be at most ${limit.at}.`
+        : `Cannot advance a test clock with no subscriptions more than two years: frozen_time must be at most ${limit.at}.`,
       'frozen_time',
     );
   }

@@ -20,6 +20,8 @@ export interface ApiDeps {
   sender: WebhookSender;
   /** Time a write spends holding its idempotency key (the `processingMs` option). */
   processingMs: number;
+  /** Webhook endpoints may point off this machine (the `allowExternalWebhooks` option). */
+  allowExternalWebhooks: boolean;
 }
 
 /** What a route's handler gets: the path's `:id`, the decoded parameters, who asked. */

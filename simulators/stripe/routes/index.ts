@@ -12,7 +12,7 @@ export function installApi(router: Router, deps: ApiDeps): void {
   const api = createApi(router, deps);
   customerRoutes(api, deps.state.stripe);
   billingRoutes(api, deps.state.stripe);
-  platformRoutes(api, deps.state.stripe);
+  platformRoutes(api, deps.state.stripe, { allowExternalWebhooks: deps.allowExternalWebhooks });
 }
 
 export { installAdmin } from './admin.ts';
