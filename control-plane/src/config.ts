@@ -73,6 +73,14 @@ const settings = z.object({
   OUTBOX_RETENTION_MS: z.coerce.number().int().min(1).default(86_400_000),
   /** The newest events of each cell kept whatever their age (at least 1, so sequences continue). */
   OUTBOX_KEEP_PER_CELL: z.coerce.number().int().min(1).default(100),
+  /** Requests per second each agent may make to the gateway (a token bucket's refill rate). */
+  AGENT_RATE_LIMIT_PER_SEC: z.coerce.number().positive().default(5),
+  /** Requests an agent may make at once after being quiet (the token bucket's size). */
+  AGENT_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(20),
+  /** Snapshots built at once across all agents; more are answered 429 with Retry-After. */
+  AGENT_SNAPSHOT_CONCURRENCY: z.coerce.number().int().min(1).default(16),
+  /** How long a one-time agent bootstrap token stays valid unless the operator asks otherwise. */
+  AGENT_BOOTSTRAP_TTL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_SERVICE_NAME: z.string().default('planewright-control-plane'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -3,7 +3,9 @@ import pino from 'pino';
 import { createApp } from './app.ts';
 import { createJwksKeyGetter } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
+import { OutboxListener } from './dataplane/outbox-listener.ts';
 import { startOutboxPruner } from './dataplane/prune.ts';
+import { ConcurrencyLimit, TokenBuckets } from './dataplane/rate-limit.ts';
 import { type EventSigner, eventSignerFromConfig } from './dataplane/signing.ts';
 import { createPool } from './db/pool.ts';
 import type { AppDeps } from './deps.ts';
@@ -50,6 +52,7 @@ export function createControlPlane(config: Config, options: { logger?: pino.Logg
     sweepMs: config.FLOW_SWEEP_MS,
   });
   registerFlowGauges(metrics, db, config);
+  const outboxListener = new OutboxListener({ databaseUrl: config.DATABASE_URL, logger });
   let shuttingDown = false;
   const deps: AppDeps = {
     config,
@@ -58,6 +61,15 @@ export function createControlPlane(config: Config, options: { logger?: pino.Logg
     logger,
     metrics,
     flows,
+    eventSigner,
+    outboxListener,
+    agentLimits: {
+      perAgent: new TokenBuckets({
+        ratePerSec: config.AGENT_RATE_LIMIT_PER_SEC,
+        burst: config.AGENT_RATE_LIMIT_BURST,
+      }),
+      snapshots: new ConcurrencyLimit(config.AGENT_SNAPSHOT_CONCURRENCY),
+    },
     isShuttingDown: () => shuttingDown,
   };
   const app = createApp(deps);
@@ -65,11 +77,17 @@ export function createControlPlane(config: Config, options: { logger?: pino.Logg
   async function start(): Promise<StartedControlPlane> {
     await syncCells(deps);
     if (config.FLOW_WORKER_ENABLED) await flows.start();
+    await outboxListener.start();
     const server = app.listen(config.PORT, config.HOST);
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', resolve);
-      server.once('error', reject);
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('listening', resolve);
+        server.once('error', reject);
+      });
+    } catch (error) {
+      await outboxListener.stop();
+      throw error;
+    }
     // after listen: a start that fails (port taken) leaves no timer behind
     const outboxPruner = startOutboxPruner({
       db,
@@ -87,9 +105,16 @@ export function createControlPlane(config: Config, options: { logger?: pino.Logg
         shuttingDown = true;
         beginClosingConnections();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // waiting long-polls answer now instead of holding the shutdown for up to 30 s
+        const listenerStopped = outboxListener.stop();
         server.closeIdleConnections();
         const deadline = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS).unref();
-        await Promise.all([closed, flows.stop(config.SHUTDOWN_TIMEOUT_MS), outboxPruner.stop()]);
+        await Promise.all([
+          closed,
+          flows.stop(config.SHUTDOWN_TIMEOUT_MS),
+          outboxPruner.stop(),
+          listenerStopped,
+        ]);
         clearTimeout(deadline);
         await db.end();
       })();

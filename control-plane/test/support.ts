@@ -139,6 +139,11 @@ export interface TestControlPlane extends StartedControlPlane {
   newOrg(
     name?: string,
   ): Promise<{ client: ApiClient; token: string; sub: string; email: string; orgId: string }>;
+  /** A data-plane agent of `cell`, registered with a bootstrap token the operator minted. */
+  newAgent(
+    cell?: string,
+    name?: string,
+  ): Promise<{ client: ApiClient; token: string; agentId: string; cell: string; publicKeyPem: string }>;
   admin: ApiClient;
   anonymous: ApiClient;
   close(): Promise<void>;
@@ -171,6 +176,26 @@ export async function startTestControlPlane(
       const created = await user.client.post('/v1/orgs', { name, slug });
       if (created.status !== 201) throw new Error(`creating an org failed: ${JSON.stringify(created.body)}`);
       return { ...user, orgId: created.body.id as string };
+    },
+    async newAgent(cell = 'cell-1', name = 'agent') {
+      const admin = apiClient(started.url, testAdminToken);
+      const minted = await admin.post(`/v1/admin/cells/${cell}/bootstrap-tokens`, {});
+      if (minted.status !== 201)
+        throw new Error(`minting a bootstrap token failed: ${JSON.stringify(minted.body)}`);
+      const registered = await apiClient(started.url).post('/v1/agent/register', {
+        bootstrapToken: minted.body.token,
+        name,
+      });
+      if (registered.status !== 201)
+        throw new Error(`registering an agent failed: ${JSON.stringify(registered.body)}`);
+      const { token, agentId, controlPlaneKeys } = registered.body;
+      return {
+        client: apiClient(started.url, token),
+        token,
+        agentId,
+        cell: registered.body.cell,
+        publicKeyPem: controlPlaneKeys[0].publicKeyPem,
+      };
     },
     admin: apiClient(started.url, testAdminToken),
     anonymous: apiClient(started.url),

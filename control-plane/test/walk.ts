@@ -57,6 +57,13 @@ export const exampleBodies: Record<string, unknown> = {
   'patch /v1/orgs/{orgId}/resources/{resourceId}': { spec: { ...databaseSpec, storageGb: 20 } },
   'post /v1/orgs/{orgId}/invitations': { email: 'walk@example.test', role: 'member' },
   'post /v1/orgs/{orgId}/api-keys': { name: 'walk', role: 'member' },
+  // agent routes: not organization-scoped (the tenant walk skips them); the bad-input walk sends
+  // these with NUL in every string, so each must hold a string. Bodies without one (the bootstrap
+  // token's, the heartbeat's) are left out: NUL could not make them invalid.
+  'post /v1/agent/register': { bootstrapToken: 'pwb_walk', name: 'walk-agent' },
+  'post /v1/agent/status': {
+    reports: [{ resourceId: '00000000-0000-4000-8000-000000000000', observedGeneration: 1, status: {} }],
+  },
 };
 
 /** `value` with a NUL character inside every string, at any depth. */

@@ -8,6 +8,8 @@ let cp: TestControlPlane;
 let routes: RouteRef[];
 let owner: ApiClient;
 let ids: Record<string, string>;
+/** The agent routes take an agent credential: a user token would stop every request at 403. */
+let agent: ApiClient;
 
 beforeAll(async () => {
   cp = await startTestControlPlane();
@@ -32,7 +34,9 @@ beforeAll(async () => {
     invitationId: invitation.body.id,
     keyId: key.body.id,
     flowId: resource.body.flowId,
+    cellId: 'cell-1',
   };
+  agent = (await cp.newAgent('cell-1', 'walker')).client;
 });
 afterAll(() => cp?.close());
 
@@ -52,6 +56,7 @@ async function counts() {
 }
 
 function clientFor(route: RouteRef) {
+  if (route.path.startsWith('/v1/agent/') && !route.public) return agent;
   return route.admin ? cp.admin : owner;
 }
 

@@ -2,6 +2,7 @@ import { OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openap
 import type { Request, Response, Router } from 'express';
 import type { Role, TenantPrincipal } from '../auth/principal.ts';
 import { resolveOrgAccess } from '../auth/principal.ts';
+import { type AgentIdentity, authenticateAgent, rateLimited } from '../dataplane/agents.ts';
 import type { AppDeps } from '../deps.ts';
 import { ApiError, forbidden, unauthorized } from '../errors.ts';
 import { z } from './zod.ts';
@@ -15,7 +16,9 @@ export type Access =
   | { kind: 'authenticated' }
   | { kind: 'org'; roles?: readonly Role[] }
   /** The platform operator's API (bearer ADMIN_TOKEN); 404 when no ADMIN_TOKEN is configured. */
-  | { kind: 'admin' };
+  | { kind: 'admin' }
+  /** A data-plane agent (bearer `pwa_…`), rate-limited per agent; never a user, API key or operator. */
+  | { kind: 'agent' };
 
 export interface RouteSpec<P extends AnySchema, Q extends AnySchema, B extends AnySchema> {
   method: Method;
@@ -29,6 +32,8 @@ export interface RouteSpec<P extends AnySchema, Q extends AnySchema, B extends A
   body?: B;
   /** Status and schema of the success response; `schema` undefined means no body. */
   response: { status: number; schema?: AnySchema; description?: string };
+  /** Further answers to describe, such as 304, 410 or 429 (error format unless 304). */
+  otherResponses?: Record<number, string>;
   handler: (ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;
 }
 
@@ -39,6 +44,8 @@ export interface RouteContext<P, Q, B> {
   requestId: string;
   /** The caller; undefined only on public and admin routes. */
   principal: TenantPrincipal | undefined;
+  /** The calling agent, on `access.kind === 'agent'` routes only. */
+  agent: AgentIdentity | undefined;
   params: P;
   query: Q;
   body: B;
@@ -87,6 +94,11 @@ export class Api {
       scheme: 'bearer',
       description: 'A user JWT from the auth provider, or an API key (`pw_…`)',
     });
+    this.registry.registerComponent('securitySchemes', 'agent', {
+      type: 'http',
+      scheme: 'bearer',
+      description: "A data-plane agent's credential (`pwa_…`), from POST /v1/agent/register",
+    });
     this.registry.register('Error', errorSchema);
   }
 
@@ -106,12 +118,27 @@ export class Api {
       if (spec.access.kind === 'public' && (status === 401 || status === 403)) continue;
       errorResponses[status] = { description, content: { 'application/json': { schema: errorSchema } } };
     }
+    const otherResponses =
+      spec.access.kind === 'agent'
+        ? { 429: 'Rate limited: retry after `Retry-After` seconds', ...spec.otherResponses }
+        : (spec.otherResponses ?? {});
+    for (const [status, description] of Object.entries(otherResponses)) {
+      errorResponses[Number(status)] =
+        status === '304'
+          ? { description }
+          : { description, content: { 'application/json': { schema: errorSchema } } };
+    }
     this.registry.registerPath({
       method: spec.method,
       path: spec.path,
       summary: spec.summary,
       tags: spec.tags,
-      security: spec.access.kind === 'public' ? [] : [{ bearer: [] }],
+      security:
+        spec.access.kind === 'public'
+          ? []
+          : spec.access.kind === 'agent'
+            ? [{ agent: [] }]
+            : [{ bearer: [] }],
       request: {
         ...(spec.params ? { params: spec.params as unknown as z.ZodObject } : {}),
         ...(spec.query ? { query: spec.query as unknown as z.ZodObject } : {}),
@@ -133,7 +160,25 @@ export class Api {
     const expressPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
     this.router[spec.method](expressPath, async (req: Request, res: Response) => {
       const principal = req.principal;
-      if (spec.access.kind === 'admin') {
+      let agent: AgentIdentity | undefined;
+      if (spec.access.kind === 'agent') {
+        if (principal)
+          throw forbidden(
+            'the agent API needs an agent credential (Bearer pwa_…), not a user token, API key or admin token',
+          );
+        if (!req.agentToken) throw unauthorized('the agent API needs Authorization: Bearer pwa_…');
+        agent = await authenticateAgent(this.deps.db, req.agentToken);
+        const taken = this.deps.agentLimits.perAgent.take(agent.id);
+        if (!taken.ok) {
+          res.setHeader('Retry-After', String(taken.retryAfterSeconds));
+          throw rateLimited(
+            `too many requests from this agent; retry after ${taken.retryAfterSeconds} s`,
+            taken.retryAfterSeconds,
+          );
+        }
+      } else if (req.agentToken && spec.access.kind !== 'public') {
+        throw forbidden('an agent credential opens the /v1/agent API only');
+      } else if (spec.access.kind === 'admin') {
         if (!this.deps.config.ADMIN_TOKEN)
           throw new ApiError(404, 'not_found', 'the admin API is off: set ADMIN_TOKEN');
         if (!principal) throw unauthorized('the admin API needs Authorization: Bearer <ADMIN_TOKEN>');
@@ -168,6 +213,7 @@ export class Api {
         deps: this.deps,
         requestId: req.requestId,
         principal: principal?.type === 'operator' ? undefined : principal,
+        agent,
         params: params as never,
         query: query as never,
         body: body as never,

@@ -10,6 +10,8 @@ declare global {
   namespace Express {
     interface Request {
       principal?: Principal;
+      /** A data-plane agent's credential (`pwa_…`): checked only by the /v1/agent routes. */
+      agentToken?: string;
       requestId: string;
     }
   }
@@ -36,6 +38,8 @@ export function authenticate(deps: { db: Db; config: Config; jwks: JWTVerifyGetK
     const token = match[1]!;
     if (deps.config.ADMIN_TOKEN && secretsEqual(token, deps.config.ADMIN_TOKEN))
       req.principal = { type: 'operator' };
+    // an agent is not a principal: its credential opens the agent routes only (see route.ts)
+    else if (token.startsWith('pwa_')) req.agentToken = token;
     else
       req.principal = token.startsWith('pw_') ? await fromApiKey(deps.db, token) : await fromJwt(deps, token);
     next();

@@ -47,11 +47,14 @@ const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0
 export async function recordObservedStatus(
   db: Db,
   report: ObservedStatusReport,
+  /** Only a resource of this cell is updated (an agent's report); another answers `not_found`. */
+  scope: { cell?: string } = {},
 ): Promise<StatusReportOutcome> {
   return withTransaction(db, async (tx) => {
     const { rows } = await tx.query<{ generation: number; observed_generation: number }>(
-      'SELECT generation, observed_generation FROM resources WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
-      [report.resourceId],
+      `SELECT generation, observed_generation FROM resources
+        WHERE id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR cell_id = $2) FOR UPDATE`,
+      [report.resourceId, scope.cell ?? null],
     );
     const row = rows[0];
     if (!row) return 'not_found';

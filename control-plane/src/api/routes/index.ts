@@ -1,3 +1,4 @@
+import { registerAgentGatewayRoutes } from '../../dataplane/gateway-routes.ts';
 import type { Api } from '../route.ts';
 import { registerAdminClockRoutes } from './admin-clock.ts';
 import { registerAdminDiagnosticRoutes } from './admin-diagnostics.ts';
@@ -24,4 +25,5 @@ export function registerRoutes(api: Api): void {
   registerInvitationRoutes(api);
   registerApiKeyRoutes(api);
   registerAuditRoutes(api);
+  registerAgentGatewayRoutes(api);
 }
