@@ -107,9 +107,13 @@ export async function readEvents(
   if (afterSequence < firstKnown - 1) {
     return required('pruned', `events after ${afterSequence} were pruned; the oldest kept is ${oldest}`);
   }
-  const events = rows
-    .filter((row) => row.sequence !== null)
-    .map((row) => signer.signEvent(toEvent(cell, row)));
+  const found = rows.filter((row) => row.sequence !== null);
+  // sequences are gapless when written and pruned only as a prefix; a hole can only mean a pruning
+  // round is under way right here, and the agent must not skip what it removed
+  if (found.some((row, index) => Number(row.sequence) !== afterSequence + 1 + index)) {
+    return required('pruned', `events after ${afterSequence} are being pruned; re-hydrate from a snapshot`);
+  }
+  const events = found.map((row) => signer.signEvent(toEvent(cell, row)));
   return { kind: 'events', cell, events, currentSequence, epoch: head.epoch };
 }
 

@@ -116,7 +116,8 @@ export class OutboxListener {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.databaseUrl });
+    // TCP keep-alive: a half-dead connection is noticed (and replaced) instead of muting every long-poll
+    const client = new pg.Client({ connectionString: this.options.databaseUrl, keepAlive: true });
     client.on('notification', (message) => {
       if (message.channel === outboxChannel) this.announce(message.payload);
     });
@@ -133,6 +134,11 @@ export class OutboxListener {
     } catch (error) {
       await client.end().catch(() => {});
       throw error;
+    }
+    // stopped while connecting: this connection has no owner left, and would keep the process alive
+    if (this.stopped) {
+      await client.end().catch(() => {});
+      return;
     }
     this.client = client;
   }

@@ -36,3 +36,29 @@ describe('outbox pruning in the running control plane', () => {
     });
   });
 });
+
+describe('pruning removes only a prefix of each cell', () => {
+  let cp: TestControlPlane;
+  beforeAll(async () => {
+    cp = await startTestControlPlane({ OUTBOX_PRUNE_MS: '0', FLOW_WORKER_ENABLED: 'false' });
+  });
+  afterAll(() => cp?.close());
+
+  it('never leaves a hole, even when created_at went backwards with the clock', async () => {
+    const orgId = await seedOrg(cp.deps.db);
+    for (let i = 0; i < 6; i++) await seedResource(cp.deps.db, orgId, 'cell-1');
+    // events 1, 2, 4 and 5 look old; event 3 looks young (the clock stepped back when it was written)
+    await cp.deps.db.query(
+      `UPDATE outbox_events SET created_at = CASE WHEN sequence = 3 THEN now() ELSE now() - interval '2 days' END
+        WHERE cell_id = 'cell-1'`,
+    );
+    const { pruneOutbox } = await import('./prune.ts');
+    await pruneOutbox(cp.deps.db, { keepMs: 86_400_000, keepPerCell: 1, batchSize: 1 });
+    const left = (await outboxRows(cp.deps.db))
+      .filter((row) => row.cell_id === 'cell-1')
+      .map((row) => row.sequence);
+    expect(left).toEqual([3, 4, 5, 6]);
+    const read = await readEvents(cp.deps.db, cp.eventSigner, { cell: 'cell-1', afterSequence: 2 });
+    expect(read.kind === 'events' && read.events.map((e) => e.event.sequence)).toEqual([3, 4, 5, 6]);
+  });
+});

@@ -11,12 +11,21 @@ export interface PruneOptions {
 }
 
 // Sequences come from outbox_cells, not from the events, so they would continue anyway; the latest
-// event is kept so that "nothing after cursor N" and "events after N were pruned" stay distinguishable.
+// event is kept so that "nothing after cursor N" and "events after N were pruned" stay
+// distinguishable. Only a prefix of each cell's sequence goes, oldest first: what stays is always
+// contiguous, so an agent is either served every event after its cursor or told to re-hydrate,
+// never handed a sequence with a hole in it (even if created_at went backwards with the clock).
 const pruneQuery = `
-  WITH doomed AS (
-    SELECT e.id FROM outbox_events e JOIN outbox_cells c ON c.cell_id = e.cell_id
-     WHERE e.sequence <= c.last_sequence - $2
-       AND e.created_at < clock_timestamp() - $1 * interval '1 millisecond'
+  WITH cutoffs AS (
+    SELECT c.cell_id, LEAST(c.last_sequence - $2, COALESCE(
+             (SELECT min(y.sequence) - 1 FROM outbox_events y
+               WHERE y.cell_id = c.cell_id AND y.created_at >= clock_timestamp() - $1 * interval '1 millisecond'),
+             c.last_sequence)) AS cutoff
+      FROM outbox_cells c),
+  doomed AS (
+    SELECT e.id FROM outbox_events e JOIN cutoffs k ON k.cell_id = e.cell_id
+     WHERE e.sequence <= k.cutoff
+     ORDER BY e.cell_id, e.sequence
      LIMIT $3)
   DELETE FROM outbox_events WHERE id IN (SELECT id FROM doomed)`;
 

@@ -121,6 +121,14 @@ describe('event signatures', () => {
       outcome: 'replayed',
     });
     expect(verifySignedEvent(signed, keys, { lastAppliedSequence: 50 }).outcome).toBe('replayed');
+    // event 42 after 41 is next; after 39, events 40 and 41 were lost: re-hydrate, do not skip
+    expect(verifySignedEvent(signed, keys, { lastAppliedSequence: 41, requireNext: true }).outcome).toBe(
+      'ok',
+    );
+    expect(verifySignedEvent(signed, keys, { lastAppliedSequence: 39, requireNext: true }).outcome).toBe(
+      'gap',
+    );
+    expect(verifySignedEvent(signed, keys, { lastAppliedSequence: 39 }).outcome).toBe('ok');
     const generations = new Map([[event.resourceId, 3]]);
     expect(
       verifySignedEvent(signed, keys, { lastAppliedGenerationOf: (id) => generations.get(id) }).outcome,

@@ -122,6 +122,12 @@ export interface VerifyOptions {
   now?: number | Date;
   /** The agent's own cell: an event of another cell is refused even when its signature is good. */
   cell?: string;
+  /**
+   * Refuse an event that is not exactly the one after `lastAppliedSequence`: sequences have no
+   * gaps, so a gap means events were lost (pruned, dropped in transit) and the agent must
+   * re-hydrate from a snapshot rather than skip them.
+   */
+  requireNext?: boolean;
 }
 
 export type VerifyFailure =
@@ -130,6 +136,7 @@ export type VerifyFailure =
   | 'unknown_key'
   | 'replayed'
   | 'stale'
+  | 'gap'
   | 'wrong_cell';
 export type VerifyResult =
   | { outcome: 'ok'; event: OutboxEvent }
@@ -179,6 +186,16 @@ export function verifySignedEvent(
     return fail(
       'replayed',
       `sequence ${sequence} is not after the last applied ${options.lastAppliedSequence}`,
+    );
+  }
+  if (
+    options.requireNext &&
+    options.lastAppliedSequence !== undefined &&
+    sequence !== options.lastAppliedSequence + 1
+  ) {
+    return fail(
+      'gap',
+      `sequence ${sequence} does not follow the last applied ${options.lastAppliedSequence}`,
     );
   }
   const applied = options.lastAppliedGenerationOf?.(resourceId);
