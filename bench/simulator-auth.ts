@@ -5,10 +5,9 @@
 // a time is also timed with performance.now(). Prints JSON.
 // Usage: node bench/simulator-auth.ts [--seconds 5] [--connections 10] [--sequential 2000]
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { createAuthSimulator, DEFAULT_API, M2M_CLIENT } from '../simulators/auth/index.ts';
 import type { FaultRuleInput } from '../simulators/kit/index.ts';
-import { percentile, round } from './support.ts';
+import { nonMatchingRules, oneAtATime, underLoad } from './http-load.ts';
 
 const { values } = parseArgs({
   options: {
@@ -29,53 +28,17 @@ const body = new URLSearchParams({
 }).toString();
 const headers = { 'content-type': 'application/x-www-form-urlencoded' };
 
-const nonMatching: FaultRuleInput[] = Array.from({ length: 10 }, (_, i) => ({
-  match:
-    i % 2 === 0
-      ? { method: 'POST', path: `/api/v2/other-${i}/*` }
-      : { path: '/oauth/**', headers: { 'x-never-sent': `value-${i}` } },
-  fault: { kind: 'error', status: 500 },
-}));
+const nonMatching = nonMatchingRules('/oauth');
 
 async function measure(name: string, rules: FaultRuleInput[]) {
   await using sim = await createAuthSimulator({ seed: 1, logLevel: 'silent' }).withFaults(rules).start();
   const url = `${sim.url}/oauth/token`;
-  // a second of warm-up, so that the first case does not also pay for the JIT
-  await autocannon({ url, method: 'POST', headers, body, connections, duration: 1, workers: 1 });
-  const result = await autocannon({
-    url,
-    method: 'POST',
-    headers,
-    body,
-    connections,
-    duration: seconds,
-    workers: 1,
-  });
-  const times: number[] = [];
-  for (let i = 0; i < sequentialCount; i++) {
-    const start = performance.now();
-    const response = await fetch(url, { method: 'POST', headers, body });
-    await response.arrayBuffer();
-    if (response.status !== 200) throw new Error(`token request answered ${response.status}`);
-    times.push(performance.now() - start);
-  }
-  const precise = (ms: number) => Math.round(ms * 1000) / 1000;
+  const request = { method: 'POST' as const, headers, body };
   return {
     case: name,
     rules: rules.length,
-    underLoad: {
-      requests: result.requests.total,
-      errors: result.errors + result.non2xx,
-      requestsPerSecond: round(result.requests.average),
-      latencyMedianMs: round(result.latency.p50),
-      latencyP99Ms: round(result.latency.p99),
-      latencyMaxMs: round(result.latency.max),
-    },
-    oneAtATime: {
-      requests: sequentialCount,
-      medianMs: precise(percentile(times, 50)),
-      p99Ms: precise(percentile(times, 99)),
-    },
+    underLoad: await underLoad(url, request, { connections, seconds, warmupSeconds: 1 }),
+    oneAtATime: await oneAtATime(url, request, sequentialCount, 200),
   };
 }
 

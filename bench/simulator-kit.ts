@@ -7,10 +7,9 @@
 // (unloaded latency, client and simulator in one process). Prints JSON.
 // Usage: node bench/simulator-kit.ts [--seconds 5] [--connections 10] [--sequential 2000]
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { createExampleSimulator } from '../simulators/kit/example/index.ts';
 import type { FaultRuleInput } from '../simulators/kit/index.ts';
-import { percentile, round } from './support.ts';
+import { nonMatchingRules, oneAtATime, underLoad } from './http-load.ts';
 
 const { values } = parseArgs({
   options: {
@@ -23,13 +22,7 @@ const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const sequentialCount = Number(values.sequential);
 
-const nonMatching: FaultRuleInput[] = Array.from({ length: 10 }, (_, i) => ({
-  match:
-    i % 2 === 0
-      ? { method: 'POST', path: `/v1/other-${i}/*` }
-      : { path: '/v1/**', headers: { 'x-never-sent': `value-${i}` } },
-  fault: { kind: 'error', status: 500 },
-}));
+const nonMatching = nonMatchingRules('/v1');
 const oneInPlay: FaultRuleInput[] = [
   ...nonMatching.slice(1),
   { match: { path: '/v1/ping' }, fault: { kind: 'error', status: 500 }, probability: 0 },
@@ -38,37 +31,12 @@ const oneInPlay: FaultRuleInput[] = [
 async function measure(name: string, rules: FaultRuleInput[]) {
   // journalLimit is the default 100,000: the in-play case also measures a full, rolling journal
   await using sim = await createExampleSimulator({ seed: 1, logLevel: 'silent' }).withFaults(rules).start();
-  const result = await autocannon({
-    url: `${sim.url}/v1/ping`,
-    connections,
-    duration: seconds,
-    workers: 1,
-  });
-  const underLoad = {
-    requests: result.requests.total,
-    errors: result.errors + result.non2xx,
-    requestsPerSecond: round(result.requests.average),
-    latencyMedianMs: round(result.latency.p50),
-    latencyP99Ms: round(result.latency.p99),
-    latencyMaxMs: round(result.latency.max),
-  };
-  const times: number[] = [];
-  for (let i = 0; i < sequentialCount; i++) {
-    const start = performance.now();
-    const response = await fetch(`${sim.url}/v1/ping`);
-    await response.arrayBuffer();
-    times.push(performance.now() - start);
-  }
-  const precise = (ms: number) => Math.round(ms * 1000) / 1000;
+  const url = `${sim.url}/v1/ping`;
   return {
     case: name,
     rules: rules.length,
-    underLoad,
-    oneAtATime: {
-      requests: sequentialCount,
-      medianMs: precise(percentile(times, 50)),
-      p99Ms: precise(percentile(times, 99)),
-    },
+    underLoad: await underLoad(url, {}, { connections, seconds }),
+    oneAtATime: await oneAtATime(url, {}, sequentialCount),
     journalEntries: sim.journal.toJSON().nextSeq,
   };
 }

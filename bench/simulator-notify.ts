@@ -5,10 +5,9 @@
 // runs in a worker thread; one request at a time is also timed with performance.now(). Prints JSON.
 // Usage: node bench/simulator-notify.ts [--seconds 5] [--connections 10] [--sequential 2000]
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import type { FaultRuleInput } from '../simulators/kit/index.ts';
 import { createNotifySimulator } from '../simulators/notify/index.ts';
-import { percentile, round } from './support.ts';
+import { nonMatchingRules, oneAtATime, underLoad } from './http-load.ts';
 
 const { values } = parseArgs({
   options: {
@@ -35,51 +34,20 @@ const send = {
   }),
 };
 
-const nonMatching: FaultRuleInput[] = Array.from({ length: 10 }, (_, i) => ({
-  match:
-    i % 2 === 0
-      ? { method: 'POST', path: `/v3/other-${i}/*` }
-      : { path: '/v3/**', headers: { 'x-never-sent': `value-${i}` } },
-  fault: { kind: 'error', status: 500 },
-}));
+const nonMatching = nonMatchingRules('/v3');
 
 async function measure(name: string, rules: FaultRuleInput[]) {
   // the default mailbox (10,000 messages, the oldest dropped) and default latencies: a rolling mailbox
   await using sim = await createNotifySimulator({ seed: 1, logLevel: 'silent' }).withFaults(rules).start();
-  const result = await autocannon({
-    url: `${sim.url}/v3/mail/send`,
-    ...send,
-    connections,
-    duration: seconds,
-    workers: 1,
-  });
-  const underLoad = {
-    requests: result.requests.total,
-    errors: result.errors + result.non2xx,
-    requestsPerSecond: round(result.requests.average),
-    latencyMedianMs: round(result.latency.p50),
-    latencyP99Ms: round(result.latency.p99),
-    latencyMaxMs: round(result.latency.max),
-  };
-  const times: number[] = [];
-  for (let i = 0; i < sequentialCount; i++) {
-    const start = performance.now();
-    const response = await fetch(`${sim.url}/v3/mail/send`, send);
-    await response.arrayBuffer();
-    if (response.status !== 202) throw new Error(`send answered ${response.status}`);
-    times.push(performance.now() - start);
-  }
-  const precise = (ms: number) => Math.round(ms * 1000) / 1000;
+  const url = `${sim.url}/v3/mail/send`;
+  const loaded = await underLoad(url, send, { connections, seconds });
+  const sequential = await oneAtATime(url, send, sequentialCount, 202);
   const snapshot = sim.state.snapshot();
   return {
     case: name,
     rules: rules.length,
-    underLoad,
-    oneAtATime: {
-      requests: sequentialCount,
-      medianMs: precise(percentile(times, 50)),
-      p99Ms: precise(percentile(times, 99)),
-    },
+    underLoad: loaded,
+    oneAtATime: sequential,
     mailbox: { kept: snapshot.messages.length, dropped: snapshot.droppedMessages, counts: snapshot.counts },
     heapUsedMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
   };

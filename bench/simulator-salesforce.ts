@@ -7,10 +7,9 @@
 // Usage: node bench/simulator-salesforce.ts [--seconds 5] [--connections 10] [--sequential 2000]
 
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import type { FaultRuleInput } from '../simulators/kit/index.ts';
 import { createSalesforceSimulator } from '../simulators/salesforce/index.ts';
-import { percentile, round } from './support.ts';
+import { nonMatchingRules, oneAtATime, underLoad } from './http-load.ts';
 
 const { values } = parseArgs({
   options: {
@@ -26,13 +25,7 @@ const sequentialCount = Number(values.sequential);
 const path = '/services/data/v62.0/sobjects/Task';
 const body = JSON.stringify({ Subject: 'Follow up', Priority: 'High', ActivityDate: '2030-01-15' });
 
-const nonMatching: FaultRuleInput[] = Array.from({ length: 10 }, (_, i) => ({
-  match:
-    i % 2 === 0
-      ? { method: 'POST', path: `/services/data/*/sobjects/Other${i}` }
-      : { path: '/services/data/**', headers: { 'x-never-sent': `value-${i}` } },
-  fault: { kind: 'error', status: 500 },
-}));
+const nonMatching = nonMatchingRules('/services/data');
 
 /** An access token by the password grant, as jsforce's login gets one. */
 async function login(url: string): Promise<string> {
@@ -63,34 +56,11 @@ async function measure(name: string, rules: FaultRuleInput[]) {
     headers: { authorization: `Bearer ${await login(sim.url)}`, 'content-type': 'application/json' },
     body,
   };
-  // one second of warm-up, so the first case does not pay for the JIT
-  await autocannon({ url, ...request, connections, duration: 1, workers: 1 });
-  const result = await autocannon({ url, ...request, connections, duration: seconds, workers: 1 });
-  const underLoad = {
-    requests: result.requests.total,
-    errors: result.errors + result.non2xx,
-    requestsPerSecond: round(result.requests.average),
-    latencyMedianMs: round(result.latency.p50),
-    latencyP99Ms: round(result.latency.p99),
-    latencyMaxMs: round(result.latency.max),
-  };
-  const times: number[] = [];
-  for (let i = 0; i < sequentialCount; i++) {
-    const start = performance.now();
-    const response = await fetch(url, request);
-    await response.arrayBuffer();
-    times.push(performance.now() - start);
-  }
-  const precise = (ms: number) => Math.round(ms * 1000) / 1000;
   return {
     case: name,
     rules: rules.length,
-    underLoad,
-    oneAtATime: {
-      requests: sequentialCount,
-      medianMs: precise(percentile(times, 50)),
-      p99Ms: precise(percentile(times, 99)),
-    },
+    underLoad: await underLoad(url, request, { connections, seconds, warmupSeconds: 1 }),
+    oneAtATime: await oneAtATime(url, request, sequentialCount),
     tasksHeld: sim.state.org.store.records(sim.state.org.schema.object('Task')!).length,
   };
 }

@@ -12,7 +12,7 @@ import { runInNewContext } from 'node:vm';
 import autocannon from 'autocannon';
 import type { FaultRuleInput } from '../simulators/kit/index.ts';
 import { createStripeSimulator } from '../simulators/stripe/index.ts';
-import { percentile, round } from './support.ts';
+import { nonMatchingRules, oneAtATime, underLoad } from './http-load.ts';
 
 const { values } = parseArgs({
   options: {
@@ -36,45 +36,16 @@ const request = {
   body: 'email=bench%40example.com&name=Bench&metadata[source]=bench',
 };
 
-const nonMatching: FaultRuleInput[] = Array.from({ length: 10 }, (_, i) => ({
-  match:
-    i % 2 === 0
-      ? { method: 'POST', path: `/v1/other-${i}/*` }
-      : { path: '/v1/**', headers: { 'x-never-sent': `value-${i}` } },
-  fault: { kind: 'error', status: 500 },
-}));
+const nonMatching = nonMatchingRules('/v1');
 
 async function measure(name: string, rules: FaultRuleInput[]) {
   await using sim = await createStripeSimulator({ seed: 1, logLevel: 'silent' }).withFaults(rules).start();
   const url = `${sim.url}/v1/customers`;
-  // one second of warm-up, so the first case does not pay for the JIT
-  await autocannon({ url, ...request, connections, duration: 1, workers: 1 });
-  const result = await autocannon({ url, ...request, connections, duration: seconds, workers: 1 });
-  const underLoad = {
-    requests: result.requests.total,
-    errors: result.errors + result.non2xx,
-    requestsPerSecond: round(result.requests.average),
-    latencyMedianMs: round(result.latency.p50),
-    latencyP99Ms: round(result.latency.p99),
-    latencyMaxMs: round(result.latency.max),
-  };
-  const times: number[] = [];
-  for (let i = 0; i < sequentialCount; i++) {
-    const start = performance.now();
-    const response = await fetch(url, request);
-    await response.arrayBuffer();
-    times.push(performance.now() - start);
-  }
-  const precise = (ms: number) => Math.round(ms * 1000) / 1000;
   return {
     case: name,
     rules: rules.length,
-    underLoad,
-    oneAtATime: {
-      requests: sequentialCount,
-      medianMs: precise(percentile(times, 50)),
-      p99Ms: precise(percentile(times, 99)),
-    },
+    underLoad: await underLoad(url, request, { connections, seconds, warmupSeconds: 1 }),
+    oneAtATime: await oneAtATime(url, request, sequentialCount),
   };
 }
 
