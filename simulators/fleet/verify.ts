@@ -1,0 +1,129 @@
+// The agent's own event verifier, written from docs/dataplane.md ("Signing", "Verification") with
+// node:crypto only. A real agent lives in another codebase and cannot import the control plane, and
+// DESIGN.md says a simulator never does: so this is a second implementation of the documented
+// canonical form, on purpose. The Pact contract of a later step pins the two implementations
+// together (the control plane's signing.ts / verify.ts and this file).
+import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
+
+export interface DesiredResource {
+  kind: string;
+  name: string;
+  spec: Record<string, unknown>;
+  generation: number;
+  phase: 'active' | 'suspended' | 'deprovisioning';
+  orgId: string;
+  cell: string;
+}
+
+export interface AgentEvent {
+  cell: string;
+  sequence: number;
+  type: 'resource.created' | 'resource.updated' | 'resource.deleted';
+  resourceId: string;
+  orgId: string;
+  generation: number;
+  desired: DesiredResource | null;
+  traceparent: string | null;
+  emittedAt: string;
+}
+
+export type Rejection =
+  | 'unsigned'
+  | 'unknown_key'
+  | 'bad_signature'
+  | 'wrong_cell'
+  | 'replayed'
+  | 'gap'
+  | 'stale';
+export type Verdict = { ok: true; event: AgentEvent } | { ok: false; reason: Rejection };
+
+/** Sorted keys (UTF-16 code units, as JCS), no whitespace, plain JSON only. */
+function canonical(value: unknown): string {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
+  if (typeof value === 'number' && Number.isFinite(value)) return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    return `{${Object.keys(record)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical(record[key])}`)
+      .join(',')}}`;
+  }
+  throw new TypeError(`not plain JSON: ${typeof value}`);
+}
+
+const signedFields = [
+  'cell',
+  'sequence',
+  'type',
+  'resourceId',
+  'orgId',
+  'generation',
+  'desired',
+  'traceparent',
+  'emittedAt',
+] as const;
+
+/** `planewright-event-v1\n` + canonical JSON of exactly the signed fields (a missing one stays missing). */
+function signingInput(event: Record<string, unknown>): Buffer {
+  const fields: Record<string, unknown> = {};
+  for (const name of signedFields) if (event[name] !== undefined) fields[name] = event[name];
+  return Buffer.from(`planewright-event-v1\n${canonical(fields)}`, 'utf8');
+}
+
+/** Pins SPKI PEM public keys by kid, computed here (first 16 chars of base64url SHA-256 of the SPKI DER). */
+export function pinKeys(pems: Iterable<string>): Map<string, KeyObject> {
+  const pinned = new Map<string, KeyObject>();
+  for (const pem of pems) {
+    const key = createPublicKey(pem);
+    if (key.asymmetricKeyType !== 'ed25519') throw new TypeError('pinned keys must be Ed25519');
+    const der = key.export({ type: 'spki', format: 'der' });
+    pinned.set(createHash('sha256').update(der).digest('base64url').slice(0, 16), key);
+  }
+  return pinned;
+}
+
+export interface VerifyContext {
+  cell: string;
+  lastAppliedSequence: number;
+  generationOf(resourceId: string): number | undefined;
+}
+
+/** The documented checks, in the documented order; the first that fails decides. */
+export function verifyEvent(
+  signed: unknown,
+  keys: ReadonlyMap<string, KeyObject>,
+  context: VerifyContext,
+): Verdict {
+  const candidate = signed as { event?: unknown; signature?: unknown; kid?: unknown } | null;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.event !== 'object' ||
+    candidate.event === null
+  ) {
+    return { ok: false, reason: 'unsigned' };
+  }
+  const { signature, kid } = candidate;
+  if (typeof signature !== 'string' || !signature || typeof kid !== 'string' || !kid)
+    return { ok: false, reason: 'unsigned' };
+  const key = keys.get(kid);
+  if (!key) return { ok: false, reason: 'unknown_key' };
+  const raw = candidate.event as Record<string, unknown>;
+  let input: Buffer;
+  try {
+    input = signingInput(raw);
+  } catch {
+    return { ok: false, reason: 'bad_signature' };
+  }
+  const bytes = Buffer.from(signature, 'base64url');
+  if (bytes.length !== 64 || !verify(null, input, key, bytes)) return { ok: false, reason: 'bad_signature' };
+  // only the signed fields go on: anything added in transit is dropped
+  const event = Object.fromEntries(signedFields.map((name) => [name, raw[name]])) as unknown as AgentEvent;
+  if (event.cell !== context.cell) return { ok: false, reason: 'wrong_cell' };
+  if (event.sequence <= context.lastAppliedSequence) return { ok: false, reason: 'replayed' };
+  if (event.sequence !== context.lastAppliedSequence + 1) return { ok: false, reason: 'gap' };
+  const applied = context.generationOf(event.resourceId);
+  if (applied !== undefined && event.generation < applied) return { ok: false, reason: 'stale' };
+  return { ok: true, event };
+}
