@@ -4,8 +4,15 @@
 // report; the agent keeps serving through a control-plane crash and resyncs after it.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../control-plane/index.ts';
+import {
+  createEventSigner,
+  migrate,
+  type OutboxEvent,
+  pinPublicKeys,
+  verifySignedEvent,
+} from '../control-plane/index.ts';
 import {
   type ControlPlaneProcess,
   createEmptyDatabase,
@@ -23,6 +30,7 @@ const publicKeyPem = keys.publicKey.export({ type: 'spki', format: 'pem' }).toSt
 const databaseSpec = { engine: 'postgres', version: '16', storageGb: 10 };
 
 let postgres: StartedPostgres;
+let databaseUrl: string;
 let auth: DevAuth;
 let cp: ControlPlaneProcess;
 const agents: FleetAgent[] = [];
@@ -75,7 +83,7 @@ async function newAgent(cell: string): Promise<FleetAgent> {
 
 beforeAll(async () => {
   postgres = await startPostgres();
-  const databaseUrl = await createEmptyDatabase(
+  databaseUrl = await createEmptyDatabase(
     postgres,
     `scenario_dataplane_${randomUUID().slice(0, 8).replaceAll('-', '')}`,
   );
@@ -177,8 +185,10 @@ describe('the data plane with a fleet', () => {
     const [first] = page.body.events as { event: Record<string, any>; signature: string; kid: string }[];
     expect(first).toBeDefined();
     const pinned = pinKeys([publicKeyPem]);
+    expect(first!.event.epoch).toBe(page.body.epoch);
     const context = {
       cell: 'cell-1',
+      epoch: page.body.epoch as string,
       lastAppliedSequence: first!.event.sequence - 1,
       generationOf: () => undefined,
     };
@@ -206,7 +216,82 @@ describe('the data plane with a fleet', () => {
       ok: false,
       reason: 'wrong_cell',
     });
+    // after a restore the sequences restart under the same key: a genuine event of the old history
+    // at exactly the next sequence is refused by both verifiers, since the epoch is signed
+    const oldHistory = createEventSigner(keys.privateKey).signEvent({
+      ...(first!.event as OutboxEvent),
+      epoch: 'a1b2c3d4',
+    });
+    expect(verifyEvent(oldHistory, pinned, context)).toEqual({ ok: false, reason: 'wrong_epoch' });
+    expect(
+      verifySignedEvent(oldHistory, pinPublicKeys([publicKeyPem]), {
+        cell: 'cell-1',
+        epoch: context.epoch,
+        lastAppliedSequence: context.lastAppliedSequence,
+        requireNext: true,
+      }).outcome,
+    ).toBe('wrong_epoch');
+    expect(verifySignedEvent(first, pinPublicKeys([publicKeyPem]), { epoch: context.epoch }).outcome).toBe(
+      'ok',
+    );
   });
+
+  it('follows a rebuilt cell history: re-hydrates under the new epoch and restarts its cursor', async () => {
+    const agent = agents[0]!;
+    const credentials = agent.identity!;
+    await waitFor('the cell-1 agent to be in sync', () => agent.status.state === 'inSync');
+    const before = await call('GET', '/v1/agent/events?after=0&limit=10', credentials.token);
+    const [oldEvent] = before.body.events as { event: Record<string, any> }[];
+    expect(agent.status.appliedSequence).toBeGreaterThan(0);
+    const held = agent.status.resources;
+
+    // what a restore from an older backup or a rebuild leaves: the cell's counter is recreated under
+    // a new epoch and its sequences restart, while the signing key stays the same
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      // in one transaction, so the agent sees the old history or the new one, never a half-way state
+      await client.query('BEGIN');
+      await client.query(`DELETE FROM outbox_events WHERE cell_id = 'cell-1'`);
+      await client.query(`DELETE FROM outbox_cells WHERE cell_id = 'cell-1'`);
+      // the restored data changes again: the cell's new history begins at sequence 1
+      await client.query(
+        `UPDATE resources SET generation = generation + 1, spec = spec || '{"restored": true}' WHERE cell_id = 'cell-1'`,
+      );
+      await client.query('COMMIT');
+      const { rows } = await client.query(
+        `SELECT epoch, last_sequence FROM outbox_cells WHERE cell_id = 'cell-1'`,
+      );
+      expect(rows[0].epoch).not.toBe(oldEvent!.event.epoch);
+    } finally {
+      await client.end();
+    }
+
+    const after = await call('GET', '/v1/agent/snapshot', credentials.token);
+    expect(after.body.epoch).not.toBe(oldEvent!.event.epoch);
+    // its cursor was past the new history's latest sequence: it re-hydrates, and moves its cursor back
+    await waitFor(
+      'the agent to re-hydrate under the new epoch',
+      () => agent.status.epochChanges === 1 && agent.status.appliedSequence === after.body.sequence,
+      20_000,
+    );
+    expect(agent.status).toMatchObject({ resources: held, rejected: {} });
+    const [restored] = after.body.resources as { resourceId: string; desired: { generation: number } }[];
+    expect(agent.get(restored!.resourceId)?.generation).toBe(restored!.desired.generation);
+    // a genuine event of the old history, re-sent at the agent's next sequence, is refused
+    const replayed = createEventSigner(keys.privateKey).signEvent({
+      ...(oldEvent!.event as OutboxEvent),
+      sequence: after.body.sequence + 1,
+    });
+    expect(
+      verifyEvent(replayed, pinKeys([publicKeyPem]), {
+        cell: 'cell-1',
+        epoch: after.body.epoch,
+        lastAppliedSequence: after.body.sequence,
+        generationOf: () => undefined,
+      }),
+    ).toEqual({ ok: false, reason: 'wrong_epoch' });
+  }, 60_000);
 
   it('runs a small fleet on one shared pool and counts it', async () => {
     const fleet = await startFleet({

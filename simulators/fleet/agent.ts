@@ -58,6 +58,8 @@ export interface AgentStats {
   errors: number;
   rejected: Partial<Record<Rejection, number>>;
   hydrations: number;
+  /** Snapshots that named another epoch than the one followed: the cell's history restarted. */
+  epochChanges: number;
   lastError?: string;
 }
 
@@ -69,6 +71,8 @@ export class FleetAgent {
   private credentials: AgentCredentials | undefined;
   private keys: Map<string, KeyObject> | undefined;
   private cursor = 0;
+  // the history of the cell's sequences the cursor counts in: the epoch of the snapshot hydrated from
+  private epoch: string | null | undefined;
   private etag: string | undefined;
   private needsSnapshot = true;
   private lastHeartbeat = 0;
@@ -84,6 +88,7 @@ export class FleetAgent {
     errors: 0,
     rejected: {},
     hydrations: 0,
+    epochChanges: 0,
   };
 
   constructor(options: AgentOptions) {
@@ -204,9 +209,15 @@ export class FleetAgent {
     }
     const snapshot = response.body as {
       sequence: number;
+      epoch: string | null;
       etag: string;
       resources: { resourceId: string; desired: DesiredResource }[];
     };
+    // another epoch is another history of the cell (a restored or rebuilt database): its sequences
+    // restarted, so neither the cursor nor what was applied under the old one can be trusted
+    // (from no epoch at all, the cell's first history merely began)
+    const newHistory = typeof this.epoch === 'string' && snapshot.epoch !== this.epoch;
+    if (newHistory) this.stats.epochChanges += 1;
     const present = new Set(snapshot.resources.map((resource) => resource.resourceId));
     const reports = this.pending;
     for (const id of this.local.ids()) {
@@ -217,10 +228,13 @@ export class FleetAgent {
       }
     }
     for (const { resourceId, desired } of snapshot.resources) {
-      if (this.local.get(resourceId)?.generation !== desired.generation) await this.applyDelay();
+      if (newHistory || this.local.get(resourceId)?.generation !== desired.generation)
+        await this.applyDelay();
       this.local.put(resourceId, desired);
       reports.set(resourceId, statusOf(resourceId, desired));
     }
+    // pinned from here on: an event of any other epoch is refused (wrong_epoch) and re-hydrates
+    this.epoch = snapshot.epoch;
     this.cursor = snapshot.sequence;
     this.etag = snapshot.etag;
     this.needsSnapshot = false;
@@ -244,11 +258,17 @@ export class FleetAgent {
     for (const signed of body.events) {
       const verdict = verifyEvent(signed, this.keys!, {
         cell: this.credentials!.cell,
+        // a cell with no counter yet has no epoch: its first event starts one, and a re-hydration
+        epoch: this.epoch ?? '',
         lastAppliedSequence: this.cursor,
         generationOf: (id) => this.local.get(id)?.generation,
       });
       if (!verdict.ok) {
-        this.stats.rejected[verdict.reason] = (this.stats.rejected[verdict.reason] ?? 0) + 1;
+        // hydrated before the cell had any history (no epoch): its first events begin one, and the
+        // snapshot names it; anything else refused is counted
+        const historyBegan = verdict.reason === 'wrong_epoch' && this.epoch === null;
+        if (!historyBegan)
+          this.stats.rejected[verdict.reason] = (this.stats.rejected[verdict.reason] ?? 0) + 1;
         if (verdict.reason === 'replayed') continue;
         // the genuine event at this sequence is not in hand: skipping it would lose a change
         this.needsSnapshot = true;

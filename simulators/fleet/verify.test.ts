@@ -11,6 +11,7 @@ const [kid] = [...pinKeys([pem]).keys()];
 
 const event = {
   cell: 'cell-1',
+  epoch: '5f3a9c1e',
   sequence: 3,
   type: 'resource.updated',
   resourceId: '6d1f7a56-3c1e-4b4e-9a43-3f1f1d6c2a10',
@@ -32,7 +33,7 @@ const event = {
 const documented =
   'planewright-event-v1\n{"cell":"cell-1","desired":{"cell":"cell-1","generation":2,"kind":"database","name":"orders",' +
   '"orgId":"0b7f1d3e-8f0a-4a39-8e1c-5b2f3a1d9c77","phase":"active","spec":{"engine":"postgres","storageGb":20}},' +
-  '"emittedAt":"2030-01-01T12:00:00.123Z","generation":2,"orgId":"0b7f1d3e-8f0a-4a39-8e1c-5b2f3a1d9c77",' +
+  '"emittedAt":"2030-01-01T12:00:00.123Z","epoch":"5f3a9c1e","generation":2,"orgId":"0b7f1d3e-8f0a-4a39-8e1c-5b2f3a1d9c77",' +
   '"resourceId":"6d1f7a56-3c1e-4b4e-9a43-3f1f1d6c2a10","sequence":3,"traceparent":null,"type":"resource.updated"}';
 const signed = {
   event,
@@ -40,7 +41,7 @@ const signed = {
   kid,
 };
 const keys = pinKeys([pem]);
-const context = { cell: 'cell-1', lastAppliedSequence: 2, generationOf: () => undefined };
+const context = { cell: 'cell-1', epoch: '5f3a9c1e', lastAppliedSequence: 2, generationOf: () => undefined };
 
 describe('verifyEvent', () => {
   it('accepts the documented canonical form and drops fields added in transit', () => {
@@ -78,6 +79,24 @@ describe('verifyEvent', () => {
     expect(verifyEvent(signed, keys, { ...context, generationOf: () => 5 })).toEqual({
       ok: false,
       reason: 'stale',
+    });
+  });
+
+  it('refuses an event of another epoch, and an epoch relabelled after signing', () => {
+    // the agent pinned the epoch of a snapshot taken after a database restore; the event is a
+    // genuine one of the history before it, at exactly the next sequence
+    expect(verifyEvent(signed, keys, { ...context, epoch: 'a1b2c3d4' })).toEqual({
+      ok: false,
+      reason: 'wrong_epoch',
+    });
+    expect(verifyEvent({ ...signed, event: { ...event, epoch: 'a1b2c3d4' } }, keys, context)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
+    const { epoch: _dropped, ...missing } = event;
+    expect(verifyEvent({ ...signed, event: missing }, keys, context)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
     });
   });
 });

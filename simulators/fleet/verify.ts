@@ -17,6 +17,8 @@ export interface DesiredResource {
 
 export interface AgentEvent {
   cell: string;
+  /** The history of the cell's sequences the event belongs to: the snapshot's `epoch`. */
+  epoch: string;
   sequence: number;
   type: 'resource.created' | 'resource.updated' | 'resource.deleted';
   resourceId: string;
@@ -32,6 +34,7 @@ export type Rejection =
   | 'unknown_key'
   | 'bad_signature'
   | 'wrong_cell'
+  | 'wrong_epoch'
   | 'replayed'
   | 'gap'
   | 'stale';
@@ -54,6 +57,7 @@ function canonical(value: unknown): string {
 
 const signedFields = [
   'cell',
+  'epoch',
   'sequence',
   'type',
   'resourceId',
@@ -85,6 +89,8 @@ export function pinKeys(pems: Iterable<string>): Map<string, KeyObject> {
 
 export interface VerifyContext {
   cell: string;
+  /** The epoch of the snapshot the agent hydrated from: an event of another history is refused. */
+  epoch: string;
   lastAppliedSequence: number;
   generationOf(resourceId: string): number | undefined;
 }
@@ -121,6 +127,9 @@ export function verifyEvent(
   // only the signed fields go on: anything added in transit is dropped
   const event = Object.fromEntries(signedFields.map((name) => [name, raw[name]])) as unknown as AgentEvent;
   if (event.cell !== context.cell) return { ok: false, reason: 'wrong_cell' };
+  // sequences restart in another epoch (a restored or rebuilt database): sequence N of one history
+  // says nothing about sequence N of another
+  if (event.epoch !== context.epoch) return { ok: false, reason: 'wrong_epoch' };
   if (event.sequence <= context.lastAppliedSequence) return { ok: false, reason: 'replayed' };
   if (event.sequence !== context.lastAppliedSequence + 1) return { ok: false, reason: 'gap' };
   const applied = context.generationOf(event.resourceId);

@@ -58,9 +58,15 @@ describe('outbox feed', () => {
     expect(page.events.map((e) => e.event.sequence)).toEqual([3, 4, 5]);
     expect(page.currentSequence).toBe(6);
     expect(page.epoch).toMatch(/^[0-9a-f]{8}$/);
-    for (const signed of page.events) expect(verifySignedEvent(signed, keys).outcome).toBe('ok');
+    for (const signed of page.events) {
+      expect(verifySignedEvent(signed, keys, { epoch: page.epoch! }).outcome).toBe('ok');
+    }
+    // every event carries, signed, the epoch of the history it belongs to: the snapshot's
+    expect((await readSnapshot(db, 'cell-1')).epoch).toBe(page.epoch);
+    expect(verifySignedEvent(page.events[0], keys, { epoch: 'ffffffff' }).outcome).toBe('wrong_epoch');
     expect(page.events[0]!.event).toMatchObject({
       cell: 'cell-1',
+      epoch: page.epoch,
       type: 'resource.created',
       resourceId: ids[2],
       orgId,

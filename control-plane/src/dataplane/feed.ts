@@ -9,7 +9,7 @@ export interface EventPage {
   events: SignedEvent[];
   /** The cell's latest sequence when read: with no events, the cursor to wait from. */
   currentSequence: number;
-  /** Names this history of the cell's sequences (see `CellSnapshot.epoch`). */
+  /** Names this history of the cell's sequences (see `CellSnapshot.epoch`); every event carries it, signed. */
   epoch: string | null;
 }
 
@@ -113,12 +113,15 @@ export async function readEvents(
   if (found.some((row, index) => Number(row.sequence) !== afterSequence + 1 + index)) {
     return required('pruned', `events after ${afterSequence} are being pruned; re-hydrate from a snapshot`);
   }
-  const events = found.map((row) => signer.signEvent(toEvent(cell, row)));
+  // every event is signed with its cell's epoch; a cell without a counter row has none to sign with
+  const epoch = head.epoch;
+  const events = epoch === null ? [] : found.map((row) => signer.signEvent(toEvent(cell, epoch, row)));
   return { kind: 'events', cell, events, currentSequence, epoch: head.epoch };
 }
 
-const toEvent = (cell: string, row: EventRow): OutboxEvent => ({
+const toEvent = (cell: string, epoch: string, row: EventRow): OutboxEvent => ({
   cell,
+  epoch,
   sequence: Number(row.sequence),
   type: row.type,
   resourceId: row.resource_id,

@@ -33,6 +33,7 @@ const signedEvent = z
   .object({
     event: z.object({
       cell: z.string(),
+      epoch: z.string().describe("The cell's history (the snapshot's epoch); signed"),
       sequence: z.number().int(),
       type: z.string(),
       resourceId: z.uuid(),

@@ -113,7 +113,12 @@ describe('events and snapshots, scoped to the cell', () => {
     const keys = pinPublicKeys([one.publicKeyPem]);
     const verified = verifySignedEvent(event, keys, { cell: 'cell-1', lastAppliedSequence: start1 });
     expect(verified.outcome).toBe('ok');
-    expect(event.event).toMatchObject({ type: 'resource.created', cell: 'cell-1', orgId: owner.orgId });
+    expect(event.event).toMatchObject({
+      type: 'resource.created',
+      cell: 'cell-1',
+      epoch: page.body.epoch,
+      orgId: owner.orgId,
+    });
 
     const other = await two.client.get(`/v1/agent/events?after=${start2}`);
     expect(other.status).toBe(200);

@@ -16,6 +16,7 @@ const emittedAt = '2030-01-01T12:00:00.000Z';
 const now = Date.parse(emittedAt) + 1_000;
 const event: OutboxEvent = {
   cell: 'cell-1',
+  epoch: '5f3a9c1e',
   sequence: 42,
   type: 'resource.updated',
   resourceId: '6d1f7a56-3c1e-4b4e-9a43-3f1f1d6c2a10',
@@ -62,6 +63,8 @@ describe('event signatures', () => {
     const signed = signer.signEvent(event);
     const alterations: Array<(e: any) => void> = [
       (e) => (e.cell = 'cell-2'),
+      (e) => (e.epoch = '00000000'),
+      (e) => delete e.epoch,
       (e) => (e.sequence = 43),
       (e) => (e.type = 'resource.deleted'),
       (e) => (e.resourceId = e.orgId),
@@ -141,6 +144,20 @@ describe('event signatures', () => {
     expect(verifySignedEvent(signed, keys, { maxAgeMs: 999, now })).toMatchObject({ outcome: 'stale' });
     expect(verifySignedEvent(signed, keys, { cell: 'cell-1' }).outcome).toBe('ok');
     expect(verifySignedEvent(signed, keys, { cell: 'cell-2' }).outcome).toBe('wrong_cell');
+  });
+
+  it('refuses a validly signed event of another epoch: sequences restart after a restore, the key does not', () => {
+    // the cell's history before a database restore: same key, same cell, the very next sequence
+    const old = signer.signEvent({ ...event, epoch: 'a1b2c3d4' });
+    const pinned = { cell: 'cell-1', epoch: event.epoch, lastAppliedSequence: 41, requireNext: true };
+    expect(verifySignedEvent(signer.signEvent(event), keys, pinned).outcome).toBe('ok');
+    expect(verifySignedEvent(old, keys, pinned)).toMatchObject({
+      outcome: 'wrong_epoch',
+      message: expect.stringContaining('a1b2c3d4'),
+    });
+    // claiming the current epoch breaks the signature: the epoch is signed
+    const relabelled = { ...clone(old), event: { ...clone(old.event), epoch: event.epoch } };
+    expect(verifySignedEvent(relabelled, keys, pinned).outcome).toBe('bad_signature');
   });
 
   it('signs once per distinct event: signatures are deterministic and cached', () => {

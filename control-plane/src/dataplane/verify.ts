@@ -21,7 +21,13 @@ export interface DesiredResource {
 /** One change of a cell's desired state: every field is covered by the signature. */
 export interface OutboxEvent {
   cell: string;
-  /** Gapless and increasing per cell. */
+  /**
+   * Names the history of the cell's sequences the event belongs to (`outbox_cells.epoch`): a
+   * restored or rebuilt database restarts the sequences under another epoch, so a signed event of
+   * the old history cannot pass for one of the new.
+   */
+  epoch: string;
+  /** Gapless and increasing per cell (within an epoch). */
   sequence: number;
   type: EventType;
   resourceId: string;
@@ -70,8 +76,20 @@ const signingContext = 'planewright-event-v1\n';
 
 /** The exact bytes signed: the context line, then the signed fields in canonical JSON. */
 export function signingInput(event: OutboxEvent): Buffer {
-  const { cell, sequence, type, resourceId, orgId, generation, desired, traceparent, emittedAt } = event;
-  const fields = { cell, sequence, type, resourceId, orgId, generation, desired, traceparent, emittedAt };
+  const { cell, epoch, sequence, type, resourceId, orgId, generation, desired, traceparent, emittedAt } =
+    event;
+  const fields = {
+    cell,
+    epoch,
+    sequence,
+    type,
+    resourceId,
+    orgId,
+    generation,
+    desired,
+    traceparent,
+    emittedAt,
+  };
   return Buffer.from(signingContext + canonicalJson(fields), 'utf8');
 }
 
@@ -123,6 +141,12 @@ export interface VerifyOptions {
   /** The agent's own cell: an event of another cell is refused even when its signature is good. */
   cell?: string;
   /**
+   * The epoch of the snapshot the agent hydrated from: an event of another epoch belongs to another
+   * history of the cell's sequences (before a database restore or rebuild, or after one) and is
+   * refused even when its signature is good; the agent re-hydrates from a snapshot.
+   */
+  epoch?: string;
+  /**
    * Refuse an event that is not exactly the one after `lastAppliedSequence`: sequences have no
    * gaps, so a gap means events were lost (pruned, dropped in transit) and the agent must
    * re-hydrate from a snapshot rather than skip them.
@@ -137,7 +161,8 @@ export type VerifyFailure =
   | 'replayed'
   | 'stale'
   | 'gap'
-  | 'wrong_cell';
+  | 'wrong_cell'
+  | 'wrong_epoch';
 export type VerifyResult =
   | { outcome: 'ok'; event: OutboxEvent }
   | { outcome: VerifyFailure; message: string };
@@ -146,7 +171,7 @@ const fail = (outcome: VerifyFailure, message: string): VerifyResult => ({ outco
 
 /**
  * Checks a received event before the agent applies it, in this order: it is signed, by a pinned key,
- * the signature covers it unchanged, it is for this cell, it is newer than what was applied, and it
+ * the signature covers it unchanged, it is for this cell and epoch, it is newer than what was applied, and it
  * is recent enough. On `ok`, `event` holds the signed fields only (anything added in transit is gone).
  *
  * @example verifySignedEvent(signed, pinPublicKeys([pem]), { lastAppliedSequence: 41, maxAgeMs: 86_400_000 })
@@ -177,10 +202,29 @@ export function verifySignedEvent(
   if (bytes.length !== 64 || !verify(null, input, key, bytes)) {
     return fail('bad_signature', 'the signature does not match the event: it was altered or forged');
   }
-  const { cell, sequence, type, resourceId, orgId, generation, desired, traceparent, emittedAt } = event;
-  const verified = { cell, sequence, type, resourceId, orgId, generation, desired, traceparent, emittedAt };
+  const { cell, epoch, sequence, type, resourceId, orgId, generation, desired, traceparent, emittedAt } =
+    event;
+  const verified = {
+    cell,
+    epoch,
+    sequence,
+    type,
+    resourceId,
+    orgId,
+    generation,
+    desired,
+    traceparent,
+    emittedAt,
+  };
   if (options.cell !== undefined && cell !== options.cell) {
     return fail('wrong_cell', `the event belongs to cell "${cell}", not "${options.cell}"`);
+  }
+  if (options.epoch !== undefined && epoch !== options.epoch) {
+    return fail(
+      'wrong_epoch',
+      `the event belongs to epoch "${String(epoch).slice(0, 32)}" of the cell, not "${options.epoch}": ` +
+        "the cell's history was restarted (a restored or rebuilt database); re-hydrate from a snapshot",
+    );
   }
   if (options.lastAppliedSequence !== undefined && sequence <= options.lastAppliedSequence) {
     return fail(
