@@ -1,6 +1,5 @@
 // `planewright sim` as a user runs it: the real bin/planewright.mjs in a child process, pointed at
 // the example vendor with --module (the four vendor simulators live in their own folders).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -8,37 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { killSimClis, startSimCli } from './cli-testing.ts';
 
-const bin = fileURLToPath(new URL('../../bin/planewright.mjs', import.meta.url));
 const example = fileURLToPath(new URL('./example/index.ts', import.meta.url));
-const running: ChildProcess[] = [];
 const folder = mkdtempSync(join(tmpdir(), 'pw-sim-cli-'));
 
 function run(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [bin, 'sim', ...args], {
-    cwd: folder,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr!.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const exited = once(child, 'close').then(([code]) => code as number | null);
-  const firstLine = async () => {
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && !stdout.includes('\n') && child.exitCode === null) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    if (!stdout.includes('\n')) throw new Error(`no first line:\n${stdout}\n${stderr}`);
-    return stdout.split('\n')[0]!;
-  };
-  return { child, exited, firstLine, stdout: () => stdout, stderr: () => stderr };
+  return startSimCli(args, { env, cwd: folder });
 }
 
 async function freePort(): Promise<number> {
@@ -50,9 +25,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-afterEach(() => {
-  for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
-});
+afterEach(killSimClis);
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
 describe('planewright sim', () => {

@@ -74,23 +74,16 @@ export function canonicalJson(value: unknown): string {
 // a prefix of our own: a signature over an event can never be presented as one over anything else
 const signingContext = 'planewright-event-v1\n';
 
-/** The exact bytes signed: the context line, then the signed fields in canonical JSON. */
-export function signingInput(event: OutboxEvent): Buffer {
+/** The fields the signature covers, and only those: anything else in an event is not trusted. */
+function signedFields(event: OutboxEvent): OutboxEvent {
   const { cell, epoch, sequence, type, resourceId, orgId, generation, desired, traceparent, emittedAt } =
     event;
-  const fields = {
-    cell,
-    epoch,
-    sequence,
-    type,
-    resourceId,
-    orgId,
-    generation,
-    desired,
-    traceparent,
-    emittedAt,
-  };
-  return Buffer.from(signingContext + canonicalJson(fields), 'utf8');
+  return { cell, epoch, sequence, type, resourceId, orgId, generation, desired, traceparent, emittedAt };
+}
+
+/** The exact bytes signed: the context line, then the signed fields in canonical JSON. */
+export function signingInput(event: OutboxEvent): Buffer {
+  return Buffer.from(signingContext + canonicalJson(signedFields(event)), 'utf8');
 }
 
 /** A short name for a public key: the first 16 characters of the base64url SHA-256 of its SPKI DER. */
@@ -202,20 +195,8 @@ export function verifySignedEvent(
   if (bytes.length !== 64 || !verify(null, input, key, bytes)) {
     return fail('bad_signature', 'the signature does not match the event: it was altered or forged');
   }
-  const { cell, epoch, sequence, type, resourceId, orgId, generation, desired, traceparent, emittedAt } =
-    event;
-  const verified = {
-    cell,
-    epoch,
-    sequence,
-    type,
-    resourceId,
-    orgId,
-    generation,
-    desired,
-    traceparent,
-    emittedAt,
-  };
+  const verified = signedFields(event);
+  const { cell, epoch, sequence, resourceId, generation, emittedAt } = verified;
   if (options.cell !== undefined && cell !== options.cell) {
     return fail('wrong_cell', `the event belongs to cell "${cell}", not "${options.cell}"`);
   }
