@@ -41,6 +41,23 @@ const multipleChoices = (request: ApiRequest, object: SObjectDef, ids: string[])
 
 const noContent: ApiResponse = { status: 204, body: undefined };
 
+/** The one record an external id names: its id, or the 300 answer listing several. */
+function byExternalId(request: ApiRequest, api: DataApi, object: SObjectDef, field: string, value: string) {
+  const matches = api.org.store.findByExternalId(object.name, field, value);
+  if (matches.length > 1) {
+    return {
+      several: multipleChoices(
+        request,
+        object,
+        matches.map((r) => r.Id as string),
+      ),
+    } as const;
+  }
+  const id = matches[0]?.Id as string | undefined;
+  if (!id) throw notFound();
+  return { id } as const;
+}
+
 export const sobjectRoutes: DataRoute[] = [
   {
     method: 'GET',
@@ -109,15 +126,9 @@ export const sobjectRoutes: DataRoute[] = [
     pattern: '/sobjects/:type/:field/:value',
     handler: (request, { type, field, value }, api) => {
       const object = objectOf(api, type);
-      const matches = api.org.store.findByExternalId(object.name, field!, value!);
-      if (matches.length > 1)
-        return multipleChoices(
-          request,
-          object,
-          matches.map((r) => r.Id as string),
-        );
-      const id = matches[0]?.Id as string | undefined;
-      if (!id) throw notFound();
+      const found = byExternalId(request, api, object, field!, value!);
+      if (found.several) return found.several;
+      const id = found.id;
       return recordResponse(
         request,
         object,
@@ -142,15 +153,9 @@ export const sobjectRoutes: DataRoute[] = [
     pattern: '/sobjects/:type/:field/:value',
     handler: (request, { type, field, value }, api) => {
       const object = objectOf(api, type);
-      const matches = api.org.store.findByExternalId(object.name, field!, value!);
-      if (matches.length > 1)
-        return multipleChoices(
-          request,
-          object,
-          matches.map((r) => r.Id as string),
-        );
-      if (!matches[0]) throw notFound();
-      api.org.store.delete(object.name, matches[0].Id as string, { userId: request.session.userId });
+      const found = byExternalId(request, api, object, field!, value!);
+      if (found.several) return found.several;
+      api.org.store.delete(object.name, found.id, { userId: request.session.userId });
       return noContent;
     },
   },
