@@ -81,6 +81,26 @@ const settings = z.object({
   AGENT_SNAPSHOT_CONCURRENCY: z.coerce.number().int().min(1).default(16),
   /** How long a one-time agent bootstrap token stays valid unless the operator asks otherwise. */
   AGENT_BOOTSTRAP_TTL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
+  /** Agent-gateway requests per second across all agents of this process; more get 429 + Retry-After. */
+  AGENT_GLOBAL_RATE_LIMIT_PER_SEC: z.coerce.number().positive().default(2_000),
+  /** Agent registrations per second across this process (each costs a bootstrap-token transaction). */
+  AGENT_REGISTER_RATE_LIMIT_PER_SEC: z.coerce.number().positive().default(50),
+  /** Long-polls waiting at once in this process; more are answered 429 with Retry-After. */
+  AGENT_MAX_WAITERS: z.coerce.number().int().min(1).default(50_000),
+  /** How often the reconciler runs a pass; 0 turns the timer off (POST /v1/admin/reconciler/run still works). */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(10_000),
+  /** A resource whose desired generation is not observed this long after it changed is stuck. */
+  RECONCILE_STUCK_AFTER_MS: z.coerce.number().int().min(1).default(120_000),
+  /** An agent without a heartbeat for this long is stale. */
+  RECONCILE_STALE_AGENT_MS: z.coerce.number().int().min(1).default(60_000),
+  /** Re-sends of a drifted or stuck resource before the reconciler marks it unresolved. */
+  RECONCILE_MAX_RESYNCS: z.coerce.number().int().min(0).default(5),
+  /** Wait before the second re-send; doubles after each. */
+  RECONCILE_RESYNC_BACKOFF_MS: z.coerce.number().int().min(1).default(5_000),
+  /** Re-sends after an `internal` apply error before a provisioning flow fails (customer errors: none). */
+  PROVISION_INTERNAL_RETRIES: z.coerce.number().int().min(0).default(5),
+  /** Wait before the first re-send after an internal apply error; doubles after each, up to FLOW_RETRY_MAX_MS. */
+  PROVISION_RETRY_BASE_MS: z.coerce.number().int().min(1).default(1_000),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_SERVICE_NAME: z.string().default('planewright-control-plane'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

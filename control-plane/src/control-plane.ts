@@ -3,10 +3,14 @@ import pino from 'pino';
 import { createApp } from './app.ts';
 import { createJwksKeyGetter } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
+import { kekFromConfig } from './crypto/envelope.ts';
+import { registerDataPlaneGauges } from './dataplane/metrics.ts';
 import { OutboxListener } from './dataplane/outbox-listener.ts';
 import { startOutboxPruner } from './dataplane/prune.ts';
 import { ConcurrencyLimit, TokenBuckets } from './dataplane/rate-limit.ts';
+import { countReconcilePass, reconcileOptions, startReconciler } from './dataplane/reconciler.ts';
 import { type EventSigner, eventSignerFromConfig } from './dataplane/signing.ts';
+import { SnapshotCache } from './dataplane/snapshot-cache.ts';
 import { createPool } from './db/pool.ts';
 import type { AppDeps } from './deps.ts';
 import { flowDefinitions } from './flows/definitions/index.ts';
@@ -52,7 +56,12 @@ export function createControlPlane(config: Config, options: { logger?: pino.Logg
     sweepMs: config.FLOW_SWEEP_MS,
   });
   registerFlowGauges(metrics, db, config);
-  const outboxListener = new OutboxListener({ databaseUrl: config.DATABASE_URL, logger });
+  const outboxListener = new OutboxListener({
+    databaseUrl: config.DATABASE_URL,
+    logger,
+    maxWaiters: config.AGENT_MAX_WAITERS,
+  });
+  registerDataPlaneGauges(metrics, db, config, outboxListener);
   let shuttingDown = false;
   const deps: AppDeps = {
     config,
@@ -68,8 +77,18 @@ export function createControlPlane(config: Config, options: { logger?: pino.Logg
         ratePerSec: config.AGENT_RATE_LIMIT_PER_SEC,
         burst: config.AGENT_RATE_LIMIT_BURST,
       }),
+      global: new TokenBuckets({
+        ratePerSec: config.AGENT_GLOBAL_RATE_LIMIT_PER_SEC,
+        burst: Math.max(1, Math.ceil(config.AGENT_GLOBAL_RATE_LIMIT_PER_SEC)),
+      }),
+      register: new TokenBuckets({
+        ratePerSec: config.AGENT_REGISTER_RATE_LIMIT_PER_SEC,
+        burst: Math.max(1, Math.ceil(config.AGENT_REGISTER_RATE_LIMIT_PER_SEC)),
+      }),
       snapshots: new ConcurrencyLimit(config.AGENT_SNAPSHOT_CONCURRENCY),
     },
+    snapshotCache: new SnapshotCache(db),
+    kek: kekFromConfig(config),
     isShuttingDown: () => shuttingDown,
   };
   const app = createApp(deps);
@@ -96,6 +115,13 @@ export function createControlPlane(config: Config, options: { logger?: pino.Logg
       keepMs: config.OUTBOX_RETENTION_MS,
       keepPerCell: config.OUTBOX_KEEP_PER_CELL,
     });
+    const reconciler = startReconciler({
+      db,
+      logger,
+      intervalMs: config.RECONCILE_INTERVAL_MS,
+      ...reconcileOptions(config),
+      onPass: (result) => countReconcilePass(metrics, result),
+    });
     const beginClosingConnections = closeConnectionsAfterResponse(server);
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
@@ -113,6 +139,7 @@ export function createControlPlane(config: Config, options: { logger?: pino.Logg
           closed,
           flows.stop(config.SHUTDOWN_TIMEOUT_MS),
           outboxPruner.stop(),
+          reconciler.stop(),
           listenerStopped,
         ]);
         clearTimeout(deadline);

@@ -167,15 +167,10 @@ export class Api {
             'the agent API needs an agent credential (Bearer pwa_…), not a user token, API key or admin token',
           );
         if (!req.agentToken) throw unauthorized('the agent API needs Authorization: Bearer pwa_…');
+        // the fleet-wide bound first: a storm is refused before it costs a credential lookup
+        takeOrRefuse(this.deps, res, 'global_rate', 'global', 'the agent gateway is busy');
         agent = await authenticateAgent(this.deps.db, req.agentToken);
-        const taken = this.deps.agentLimits.perAgent.take(agent.id);
-        if (!taken.ok) {
-          res.setHeader('Retry-After', String(taken.retryAfterSeconds));
-          throw rateLimited(
-            `too many requests from this agent; retry after ${taken.retryAfterSeconds} s`,
-            taken.retryAfterSeconds,
-          );
-        }
+        takeOrRefuse(this.deps, res, 'agent_rate', agent.id, 'too many requests from this agent');
       } else if (req.agentToken && spec.access.kind !== 'public') {
         throw forbidden('an agent credential opens the /v1/agent API only');
       } else if (spec.access.kind === 'admin') {
@@ -232,4 +227,28 @@ function parse(where: string, schema: AnySchema | undefined, value: unknown): un
   const result = schema.safeParse(value);
   if (!result.success) throw validationError(where, result.error);
   return result.data;
+}
+
+/**
+ * Takes a token from one of the agent gateway's buckets, or answers 429 with `Retry-After` and
+ * counts the refusal by reason.
+ */
+export function takeOrRefuse(
+  deps: AppDeps,
+  res: Response,
+  reason: 'global_rate' | 'agent_rate' | 'register_rate',
+  key: string,
+  what: string,
+): void {
+  const bucket =
+    reason === 'global_rate'
+      ? deps.agentLimits.global
+      : reason === 'agent_rate'
+        ? deps.agentLimits.perAgent
+        : deps.agentLimits.register;
+  const taken = bucket.take(key);
+  if (taken.ok) return;
+  deps.metrics.agentRequestsRejected.inc({ reason });
+  res.setHeader('Retry-After', String(taken.retryAfterSeconds));
+  throw rateLimited(`${what}; retry after ${taken.retryAfterSeconds} s`, taken.retryAfterSeconds);
 }

@@ -11,6 +11,8 @@ export interface AgentIdentity {
   id: string;
   cell: string;
   name: string;
+  /** The agent's X25519 public key (JWK `x`, base64url); secrets are sealed to it. Null: it gets none. */
+  encryptionKey: string | null;
 }
 
 const credentialPattern = /^pwa_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
@@ -48,6 +50,8 @@ export async function registerAgent(
   db: Db,
   bootstrapToken: string,
   name: string,
+  /** The agent's X25519 public key (JWK `x`), already checked to be one. */
+  encryptionKey: string | null = null,
 ): Promise<{ agent: AgentIdentity; token: string }> {
   if (!bootstrapPattern.test(bootstrapToken)) throw unauthorized('the bootstrap token is invalid');
   return withTransaction(db, async (tx) => {
@@ -61,11 +65,12 @@ export async function registerAgent(
     if (!row) throw unauthorized('the bootstrap token is invalid, already used or expired');
     const credential = generateAgentCredential();
     const { rows } = await tx.query<{ id: string }>(
-      'INSERT INTO agents (cell_id, name, prefix, secret_hash) VALUES ($1, $2, $3, $4) RETURNING id',
-      [row.cell_id, name, credential.prefix, credential.hash],
+      `INSERT INTO agents (cell_id, name, prefix, secret_hash, encryption_key) VALUES ($1, $2, $3, $4, $5)
+       RETURNING id`,
+      [row.cell_id, name, credential.prefix, credential.hash, encryptionKey],
     );
     await tx.query('UPDATE agent_bootstrap_tokens SET agent_id = $2 WHERE id = $1', [row.id, rows[0]!.id]);
-    return { agent: { id: rows[0]!.id, cell: row.cell_id, name }, token: credential.token };
+    return { agent: { id: rows[0]!.id, cell: row.cell_id, name, encryptionKey }, token: credential.token };
   });
 }
 
@@ -73,14 +78,20 @@ export async function registerAgent(
 export async function authenticateAgent(db: Queryable, token: string): Promise<AgentIdentity> {
   const prefix = credentialPattern.exec(token)?.[1];
   if (!prefix) throw unauthorized('malformed agent credential');
-  const { rows } = await db.query<{ id: string; cell_id: string; name: string; secret_hash: string }>(
-    'SELECT id, cell_id, name, secret_hash FROM agents WHERE prefix = $1 AND revoked_at IS NULL',
+  const { rows } = await db.query<{
+    id: string;
+    cell_id: string;
+    name: string;
+    secret_hash: string;
+    encryption_key: string | null;
+  }>(
+    'SELECT id, cell_id, name, secret_hash, encryption_key FROM agents WHERE prefix = $1 AND revoked_at IS NULL',
     [prefix],
   );
   const row = rows[0];
   if (!row || !apiKeyMatches(token, row.secret_hash))
     throw unauthorized('the agent credential is invalid or revoked');
-  return { id: row.id, cell: row.cell_id, name: row.name };
+  return { id: row.id, cell: row.cell_id, name: row.name, encryptionKey: row.encryption_key };
 }
 
 /** Records a heartbeat: when the agent was last seen and the sequence it has applied. */

@@ -2,11 +2,19 @@
 // bootstrap token, the cell's snapshot with an ETag, a long-poll of signed events, status reports
 // and heartbeats. Every agent route takes its cell from the agent's credential, never the request.
 
-import type { Api } from '../api/route.ts';
+import { type Api, takeOrRefuse } from '../api/route.ts';
 import { z } from '../api/zod.ts';
+import type { AppDeps } from '../deps.ts';
 import { ApiError, badRequest } from '../errors.ts';
-import { createBootstrapToken, rateLimited, recordHeartbeat, registerAgent } from './agents.ts';
-import { maxEventsPerRead, readCellHead, readEvents, readSnapshot } from './feed.ts';
+import {
+  type AgentIdentity,
+  createBootstrapToken,
+  rateLimited,
+  recordHeartbeat,
+  registerAgent,
+} from './agents.ts';
+import { maxEventsPerRead, readCellHead, readEvents } from './feed.ts';
+import { type AgentSealedSecret, agentEncryptionKey, sealForAgent } from './seal.ts';
 import { recordObservedStatus } from './status.ts';
 
 /** The longest long-poll an agent may ask for. */
@@ -29,6 +37,24 @@ const controlPlaneKey = z
   .openapi('ControlPlaneKey');
 
 const desired = z.record(z.string(), z.unknown()).nullable();
+const sealedSecret = z
+  .object({
+    name: z.string(),
+    version: z.number().int(),
+    resourceId: z.uuid(),
+    agentId: z.uuid(),
+    epk: z.string().describe('Ephemeral X25519 public key, base64url'),
+    iv: z.string(),
+    ciphertext: z.string(),
+    tag: z.string(),
+    kid: z.string(),
+    signature: z.string().describe('Ed25519 by the event key over the sealed secret; see docs/dataplane.md'),
+  })
+  .openapi('SealedSecret');
+const sealedSecrets = z
+  .array(sealedSecret)
+  .optional()
+  .describe("The secret the spec's secretRef names, sealed to the calling agent's encryption key");
 const signedEvent = z
   .object({
     event: z.object({
@@ -45,6 +71,7 @@ const signedEvent = z
     }),
     signature: z.string(),
     kid: z.string(),
+    secrets: sealedSecrets,
   })
   .openapi('SignedEvent');
 
@@ -64,6 +91,13 @@ const statusReport = z
       .strict()
       .optional(),
     deleted: z.boolean().optional(),
+    observedSpec: z
+      .record(z.string(), z.unknown())
+      .refine((value) => !JSON.stringify(value).includes('\\u0000'), 'must not contain NUL characters')
+      .optional()
+      .describe(
+        'The spec the data plane actually runs; another than the desired one at the same generation is drift',
+      ),
   })
   .strict();
 
@@ -117,6 +151,17 @@ export function registerAgentGatewayRoutes(api: Api): void {
           .min(1)
           .max(100)
           .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : -'),
+        encryptionKey: z
+          .object({
+            kty: z.literal('OKP'),
+            crv: z.literal('X25519'),
+            x: z.string().regex(/^[A-Za-z0-9_-]{43}$/, '32 bytes in base64url'),
+          })
+          .strict()
+          .optional()
+          .describe(
+            "The agent's X25519 public key (JWK): customer secrets are sealed to it. Without it, none are sent",
+          ),
       })
       .strict(),
     response: {
@@ -130,8 +175,18 @@ export function registerAgentGatewayRoutes(api: Api): void {
         })
         .openapi('RegisteredAgent'),
     },
-    handler: async ({ deps, body }) => {
-      const { agent, token } = await registerAgent(deps.db, body.bootstrapToken, body.name);
+    handler: async ({ deps, body, res }) => {
+      takeOrRefuse(deps, res, 'register_rate', 'register', 'too many agents are registering');
+      let encryptionKey: string | null = null;
+      if (body.encryptionKey) {
+        try {
+          agentEncryptionKey(body.encryptionKey.x);
+          encryptionKey = body.encryptionKey.x;
+        } catch {
+          throw badRequest('encryptionKey is not an X25519 public key');
+        }
+      }
+      const { agent, token } = await registerAgent(deps.db, body.bootstrapToken, body.name, encryptionKey);
       return {
         agentId: agent.id,
         cell: agent.cell,
@@ -156,7 +211,7 @@ export function registerAgentGatewayRoutes(api: Api): void {
           sequence: z.number().int().describe('Follow with GET /v1/agent/events?after=<sequence>'),
           epoch: z.string().nullable(),
           etag: z.string(),
-          resources: z.array(z.object({ resourceId: z.uuid(), desired })),
+          resources: z.array(z.object({ resourceId: z.uuid(), desired, secrets: sealedSecrets })),
         })
         .openapi('CellSnapshot'),
     },
@@ -167,23 +222,33 @@ export function registerAgentGatewayRoutes(api: Api): void {
       if (ifNoneMatch) {
         const head = await readCellHead(deps.db, cell);
         if (etagMatches(ifNoneMatch, head.etag)) {
+          deps.metrics.agentSnapshots.inc({ source: 'not_modified' });
           res.setHeader('ETag', head.etag);
           res.status(304).end();
           return;
         }
       }
-      const release = deps.agentLimits.snapshots.tryAcquire();
-      if (!release) {
-        res.setHeader('Retry-After', '1');
-        throw rateLimited('too many snapshots are being built; retry after 1 s', 1);
-      }
-      try {
-        const snapshot = await readSnapshot(deps.db, cell);
-        res.setHeader('ETag', snapshot.etag);
-        return snapshot;
-      } finally {
-        release();
-      }
+      // at most AGENT_SNAPSHOT_CONCURRENCY builds at once; a current cached snapshot costs no slot
+      const { snapshot, source } = await deps.snapshotCache.get(cell, async (build) => {
+        const release = deps.agentLimits.snapshots.tryAcquire();
+        if (!release) {
+          deps.metrics.agentRequestsRejected.inc({ reason: 'snapshot_concurrency' });
+          res.setHeader('Retry-After', '1');
+          throw rateLimited('too many snapshots are being built; retry after 1 s', 1);
+        }
+        try {
+          return await build();
+        } finally {
+          release();
+        }
+      });
+      deps.metrics.agentSnapshots.inc({ source });
+      const secrets = await sealFor(deps, agent!, snapshot.resources);
+      res.setHeader('ETag', snapshot.etag);
+      return {
+        ...snapshot,
+        resources: snapshot.resources.map((entry, index) => withSecrets(entry, secrets[index]!)),
+      };
     },
   });
 
@@ -241,6 +306,7 @@ export function registerAgentGatewayRoutes(api: Api): void {
           );
           if (outcome === 'aborted') return;
           if (outcome === 'overloaded') {
+            deps.metrics.agentRequestsRejected.inc({ reason: 'waiters' });
             res.setHeader('Retry-After', '1');
             throw rateLimited('too many long-polls are waiting; retry after 1 s', 1);
           }
@@ -257,9 +323,14 @@ export function registerAgentGatewayRoutes(api: Api): void {
           currentSequence: page.currentSequence,
         });
       }
+      const secrets = await sealFor(
+        deps,
+        agent!,
+        page.events.map(({ event }) => ({ resourceId: event.resourceId, desired: event.desired })),
+      );
       return {
         cell: page.cell,
-        events: page.events,
+        events: page.events.map((signed, index) => withSecrets(signed, secrets[index]!)),
         currentSequence: page.currentSequence,
         epoch: page.epoch,
       };
@@ -310,6 +381,19 @@ export function registerAgentGatewayRoutes(api: Api): void {
     },
   });
 }
+
+/** Seals, for the calling agent, the secret each entry's spec names (none without its encryption key). */
+function sealFor(deps: AppDeps, agent: AgentIdentity, entries: Parameters<typeof sealForAgent>[1]) {
+  return sealForAgent(
+    deps.db,
+    entries,
+    { id: agent.id, encryptionKey: agent.encryptionKey ? agentEncryptionKey(agent.encryptionKey) : null },
+    { kek: deps.kek, signer: deps.eventSigner },
+  );
+}
+
+const withSecrets = <T extends object>(entry: T, secrets: AgentSealedSecret[]) =>
+  secrets.length > 0 ? { ...entry, secrets } : entry;
 
 /** If-None-Match holds one ETag, a list, or `*`; weak ETags (`W/"…"`) compare by their value. */
 function etagMatches(header: string, etag: string): boolean {

@@ -19,6 +19,8 @@ export interface EventSigner {
   readonly generated: boolean;
   /** @example const { signature, kid } = signer.signEvent(event) */
   signEvent(event: OutboxEvent): SignedEvent;
+  /** Ed25519 over any bytes (sealed secrets), base64url; not cached. */
+  signBytes(input: Buffer): string;
 }
 
 /** EVENT_SIGNING_KEY that is not an Ed25519 private key; the message never quotes the key. */
@@ -78,6 +80,9 @@ export function createEventSigner(
         if (cacheSize > 0) cache.set(digest, signature);
       }
       return { event, signature, kid };
+    },
+    signBytes(input) {
+      return sign(null, input, privateKey).toString('base64url');
     },
   };
 }

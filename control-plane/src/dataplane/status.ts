@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { recordAudit } from '../audit.ts';
 import { type Db, type DbClient, type Queryable, withTransaction } from '../db/pool.ts';
 import { signalFlows } from '../flows/start.ts';
 
@@ -28,6 +29,21 @@ export interface ObservedStatusReport {
   error?: ObservedError;
   /** The resource no longer exists on the data plane. */
   deleted?: boolean;
+  /** The spec the data plane actually runs; differing from the desired one at the same generation is drift. */
+  observedSpec?: Record<string, unknown>;
+}
+
+/**
+ * The reconciler's finding on a resource (`resources.reconcile`): `drift` (the data plane runs
+ * another spec at the desired generation) or `stuck` (the desired generation is not observed in
+ * time), with what it did: re-sent it `resyncs` times, and `unresolved` once it gave up re-sending.
+ */
+export interface ReconcileFinding {
+  kind: 'drift' | 'stuck';
+  state: 'converging' | 'unresolved';
+  detectedAt: string;
+  resyncs: number;
+  lastResyncAt?: string;
 }
 
 /** `applied`, or why the report was ignored (unknown or finalized resource, stale, from the future). */
@@ -51,15 +67,27 @@ export async function recordObservedStatus(
   scope: { cell?: string } = {},
 ): Promise<StatusReportOutcome> {
   return withTransaction(db, async (tx) => {
-    const { rows } = await tx.query<{ generation: number; observed_generation: number }>(
-      `SELECT generation, observed_generation FROM resources
+    // jsonb equality is semantic: key order and spacing in the agent's JSON do not matter
+    const { rows } = await tx.query<{
+      org_id: string;
+      generation: number;
+      observed_generation: number;
+      reconcile: ReconcileFinding | null;
+      spec_matches: boolean | null;
+    }>(
+      `SELECT org_id, generation, observed_generation, reconcile, spec = $3::jsonb AS spec_matches FROM resources
         WHERE id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR cell_id = $2) FOR UPDATE`,
-      [report.resourceId, scope.cell ?? null],
+      [
+        report.resourceId,
+        scope.cell ?? null,
+        report.observedSpec ? JSON.stringify(report.observedSpec) : null,
+      ],
     );
     const row = rows[0];
     if (!row) return 'not_found';
-    if (report.observedGeneration > row.generation) return 'future_generation';
-    if (report.observedGeneration < row.observed_generation) return 'stale';
+    const generation = Number(row.generation);
+    if (report.observedGeneration > generation) return 'future_generation';
+    if (report.observedGeneration < Number(row.observed_generation)) return 'stale';
     const lastError: StoredResourceError | null = report.error
       ? {
           class: report.error.class,
@@ -71,18 +99,66 @@ export async function recordObservedStatus(
         }
       : null;
     const status = report.deleted ? { ...report.status, deleted: true } : report.status;
+    const finding = reconcileAfterReport(row.reconcile, {
+      reached: report.observedGeneration === generation,
+      running: !report.error && !report.deleted,
+      specMatches: row.spec_matches,
+    });
     await tx.query(
-      `UPDATE resources SET observed_generation = $2, status = $3, last_error = $4, updated_at = now() WHERE id = $1`,
+      `UPDATE resources SET observed_generation = $2, status = $3, last_error = $4,
+              observed_spec = COALESCE($5::jsonb, observed_spec), reconcile = $6, updated_at = now()
+        WHERE id = $1`,
       [
         report.resourceId,
         report.observedGeneration,
         JSON.stringify(status),
         lastError && JSON.stringify(lastError),
+        report.observedSpec ? JSON.stringify(report.observedSpec) : null,
+        finding.next && JSON.stringify(finding.next),
       ],
     );
+    if (finding.audit) {
+      await recordAudit(tx, undefined, {
+        orgId: row.org_id,
+        action: finding.audit,
+        targetType: 'resource',
+        targetId: report.resourceId,
+        data: { generation, resyncs: finding.next?.resyncs ?? row.reconcile?.resyncs ?? 0 },
+      });
+    }
     await signalFlows(tx, resourceSignal(report.resourceId));
     return 'applied';
   });
+}
+
+/**
+ * What a status report does to the reconciler's finding: a report of the desired generation with
+ * another spec is drift (detected here, re-sent by the reconciler); one with the desired spec ends
+ * drift, and one that reaches the desired generation ends `stuck`.
+ */
+function reconcileAfterReport(
+  finding: ReconcileFinding | null,
+  report: { reached: boolean; running: boolean; specMatches: boolean | null },
+): { next: ReconcileFinding | null; audit?: 'resource.drift_detected' | 'resource.drift_converged' } {
+  if (!report.reached) return { next: finding };
+  // the agent acted on the desired generation, if only to fail: not stuck; drift is judged on a
+  // resource it runs
+  if (!report.running) return { next: finding?.kind === 'drift' ? finding : null };
+  if (report.specMatches === false) {
+    if (finding?.kind === 'drift') return { next: finding };
+    const detectedAt = new Date().toISOString();
+    return {
+      next: { kind: 'drift', state: 'converging', detectedAt, resyncs: 0 },
+      audit: 'resource.drift_detected',
+    };
+  }
+  if (finding?.kind === 'drift') {
+    // a report without observedSpec says nothing about drift
+    return report.specMatches === true
+      ? { next: null, audit: 'resource.drift_converged' }
+      : { next: finding };
+  }
+  return { next: null };
 }
 
 /** Wakes the flows waiting on a resource (its provisioning after a newer change or a deletion). */

@@ -2,7 +2,8 @@
 // control-plane/index.ts, so it must stay free of control-plane imports: node:crypto only.
 import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
 
-export type EventType = 'resource.created' | 'resource.updated' | 'resource.deleted';
+/** `resource.resync`: the current desired state sent again at the same generation (drift, a retry, a rotated secret). */
+export type EventType = 'resource.created' | 'resource.updated' | 'resource.deleted' | 'resource.resync';
 
 /** What the agent is told to do: `active` covers the control plane's pending, provisioning, ready and failed. */
 export type DesiredPhase = 'active' | 'suspended' | 'deprovisioning';

@@ -33,6 +33,30 @@ export function createMetrics() {
       labelNames: ['flow_type', 'state'] as const,
       registers: [registry],
     }),
+    agentRequestsRejected: new Counter({
+      name: 'planewright_agent_requests_rejected_total',
+      help: 'Agent-gateway requests answered 429, by reason (agent_rate, global_rate, register_rate, snapshot_concurrency, waiters)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    agentSnapshots: new Counter({
+      name: 'planewright_agent_snapshots_total',
+      help: 'Snapshots served to agents, by source (not_modified: 304; cached, shared or built)',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    reconcilerResyncs: new Counter({
+      name: 'planewright_reconciler_resyncs_total',
+      help: 'Resources the reconciler re-sent to the data plane, by finding (drift, stuck)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    reconcilerUnresolved: new Counter({
+      name: 'planewright_reconciler_unresolved_total',
+      help: 'Findings the reconciler gave up re-sending (marked unresolved), by kind',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     /** Collected from the database at scrape time, so every process reports the same truth. */
     gauge(name: string, help: string, labelNames: string[], collect: (gauge: Gauge) => Promise<void>): Gauge {
       return new Gauge({

@@ -1,3 +1,4 @@
+import { registerDataPlaneAdminRoutes } from '../../dataplane/admin-routes.ts';
 import { registerAgentGatewayRoutes } from '../../dataplane/gateway-routes.ts';
 import type { Api } from '../route.ts';
 import { registerAdminClockRoutes } from './admin-clock.ts';
@@ -26,4 +27,5 @@ export function registerRoutes(api: Api): void {
   registerApiKeyRoutes(api);
   registerAuditRoutes(api);
   registerAgentGatewayRoutes(api);
+  registerDataPlaneAdminRoutes(api);
 }

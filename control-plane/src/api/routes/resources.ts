@@ -1,6 +1,6 @@
 import { recordAudit } from '../../audit.ts';
 import { adminRoles } from '../../auth/principal.ts';
-import { type StoredResourceError, signalResourceFlows } from '../../dataplane/status.ts';
+import { type ReconcileFinding, type StoredResourceError, signalResourceFlows } from '../../dataplane/status.ts';
 import { withOutboxTransaction } from '../../dataplane/traceparent.ts';
 import type { DbClient } from '../../db/pool.ts';
 import { ApiError, badRequest, conflict, notFound } from '../../errors.ts';
@@ -83,6 +83,17 @@ const resource = z
     status: z.record(z.string(), z.unknown()).describe('As last reported by the data plane'),
     observedGeneration: z.number().int().describe('The last generation the data plane acted on'),
     lastError: resourceError.nullable(),
+    reconcile: z
+      .object({
+        kind: z.enum(['drift', 'stuck']),
+        state: z.enum(['converging', 'unresolved']),
+        detectedAt: z.string(),
+        resyncs: z.number().int(),
+      })
+      .nullable()
+      .describe(
+        'What the reconciler found: drift (the data plane runs another spec than this one) or stuck (the generation is not applied in time), and whether it is still re-sending it',
+      ),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
     deletedAt: z.iso.datetime().nullable(),
@@ -116,13 +127,14 @@ interface ResourceRow {
   status: Record<string, unknown>;
   observed_generation: number;
   last_error: StoredResourceError | null;
+  reconcile: ReconcileFinding | null;
   created_at: Date;
   updated_at: Date;
   deleted_at: Date | null;
   created_us: number;
 }
 const columns = `id, kind, name, spec, generation, cell_id, phase, status, observed_generation, last_error,
-  created_at, updated_at, deleted_at, (extract(epoch FROM created_at) * 1000000)::bigint AS created_us`;
+  reconcile, created_at, updated_at, deleted_at, (extract(epoch FROM created_at) * 1000000)::bigint AS created_us`;
 
 // an internal error's text is ours, not the customer's: they get a support id instead
 const publicError = (error: StoredResourceError | null) =>
@@ -149,6 +161,12 @@ const toResource = (row: ResourceRow) => ({
   status: row.status,
   observedGeneration: row.observed_generation,
   lastError: publicError(row.last_error),
+  reconcile: row.reconcile && {
+    kind: row.reconcile.kind,
+    state: row.reconcile.state,
+    detectedAt: row.reconcile.detectedAt,
+    resyncs: row.reconcile.resyncs,
+  },
   createdAt: row.created_at.toISOString(),
   updatedAt: row.updated_at.toISOString(),
   deletedAt: row.deleted_at?.toISOString() ?? null,

@@ -9,7 +9,14 @@ import { provisionResourceFlow } from './provision-resource.ts';
 /** Every flow this control plane runs. */
 export function flowDefinitions(config: Config): FlowDefinition<never>[] {
   const flows = [deleteUserFlow, createApiKeyFlow] as FlowDefinition<never>[];
-  flows.push(provisionResourceFlow({ timeoutMs: config.PROVISION_TIMEOUT_MS }) as FlowDefinition<never>);
+  flows.push(
+    provisionResourceFlow({
+      timeoutMs: config.PROVISION_TIMEOUT_MS,
+      internalRetries: config.PROVISION_INTERNAL_RETRIES,
+      retryBaseMs: config.PROVISION_RETRY_BASE_MS,
+      retryMaxMs: config.FLOW_RETRY_MAX_MS,
+    }) as FlowDefinition<never>,
+  );
   flows.push(deprovisionResourceFlow({ timeoutMs: config.PROVISION_TIMEOUT_MS }) as FlowDefinition<never>);
   if (config.TEST_MODE) flows.push(diagnosticFlow as FlowDefinition<never>);
   return flows;

@@ -24,6 +24,12 @@ export interface ProvisionResourceContext extends Record<string, unknown> {
   /** Set when a newer generation or a deletion took the resource over: the remaining steps do nothing. */
   superseded?: string;
   deadline?: string;
+  /** Re-sends made after internal apply errors so far. */
+  internalRetries?: number;
+  /** The support id of the internal error the last re-send answered: that error is dealt with. */
+  retriedError?: string;
+  /** When the next re-send is due (flow clock). */
+  retryAt?: string;
 }
 
 /** Context of a step that waits for the data plane. */
@@ -100,7 +106,15 @@ async function failResource(
  */
 export function provisionResourceFlow(options: {
   timeoutMs: number;
+  /** Re-sends after `internal` apply errors before the flow fails; `customer` errors get none. */
+  internalRetries?: number;
+  /** Wait before the first re-send; doubles after each, up to `retryMaxMs`. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
 }): FlowDefinition<ProvisionResourceContext> {
+  const maxRetries = options.internalRetries ?? 5;
+  const retryDelay = (retries: number) =>
+    Math.min(options.retryMaxMs ?? 60_000, (options.retryBaseMs ?? 1_000) * 2 ** retries);
   return defineFlow<ProvisionResourceContext>({
     type: provisionResourceType,
     steps: [
@@ -143,11 +157,43 @@ export function provisionResourceFlow(options: {
               ? resource.lastError
               : null;
           if (error?.class === 'customer') {
+            // the customer's to fix (a new spec or secret makes a new attempt): retrying blindly
+            // would fail the same way
             await failResource(ctx, `customer error: ${error.message}`);
             throw new PermanentStepError(error.message);
           }
-          // an internal error is the agent's to retry: keep waiting until it reports success
           if (!error && resource.observedGeneration >= context.generation) return;
+          if (error && error.supportId !== context.retriedError) {
+            // an internal error is ours: re-send the desired state after a backoff, a bounded number of times
+            const retries = context.internalRetries ?? 0;
+            if (retries >= maxRetries) {
+              const message = `the data plane failed to apply generation ${context.generation} after ${retries} retries: ${error.message}`;
+              await failResource(ctx, message, error);
+              throw new PermanentStepError(message);
+            }
+            const now = (await ctx.now()).getTime();
+            const retryAt = context.retryAt ? Date.parse(context.retryAt) : now + retryDelay(retries);
+            if (now < retryAt) {
+              return {
+                context: { retryAt: new Date(retryAt).toISOString() },
+                // a report meanwhile (the data plane recovered) is noticed at once
+                wait: { signal: resourceSignal(context.resourceId), until: new Date(retryAt) },
+              };
+            }
+            await ctx.once(`resync-${retries + 1}`, async (tx) => {
+              await tx.query('SELECT outbox_resync($1)', [context.resourceId]);
+            });
+            // the wait for this attempt starts now: clear the deadline of the last one
+            return {
+              context: {
+                internalRetries: retries + 1,
+                retriedError: error.supportId,
+                retryAt: undefined,
+                deadline: undefined,
+              },
+              wait: { signal: resourceSignal(context.resourceId), until: new Date(now + options.timeoutMs) },
+            };
+          }
           const next = await waitForDataPlane(ctx, options.timeoutMs);
           if (next !== 'timed-out') return next;
           const message = `the data plane did not confirm generation ${context.generation} within ${options.timeoutMs} ms`;
