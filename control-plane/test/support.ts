@@ -143,6 +143,7 @@ export interface TestControlPlane extends StartedControlPlane {
   newAgent(
     cell?: string,
     name?: string,
+    options?: { encryptionKey?: { kty: 'OKP'; crv: 'X25519'; x: string } },
   ): Promise<{ client: ApiClient; token: string; agentId: string; cell: string; publicKeyPem: string }>;
   admin: ApiClient;
   anonymous: ApiClient;
@@ -177,7 +178,7 @@ export async function startTestControlPlane(
       if (created.status !== 201) throw new Error(`creating an org failed: ${JSON.stringify(created.body)}`);
       return { ...user, orgId: created.body.id as string };
     },
-    async newAgent(cell = 'cell-1', name = 'agent') {
+    async newAgent(cell = 'cell-1', name = 'agent', options = {}) {
       const admin = apiClient(started.url, testAdminToken);
       const minted = await admin.post(`/v1/admin/cells/${cell}/bootstrap-tokens`, {});
       if (minted.status !== 201)
@@ -185,6 +186,7 @@ export async function startTestControlPlane(
       const registered = await apiClient(started.url).post('/v1/agent/register', {
         bootstrapToken: minted.body.token,
         name,
+        ...options,
       });
       if (registered.status !== 201)
         throw new Error(`registering an agent failed: ${JSON.stringify(registered.body)}`);

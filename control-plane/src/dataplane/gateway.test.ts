@@ -237,6 +237,8 @@ describe('rate limits', () => {
 
   it('answers 429 with Retry-After when too many snapshots are being built at once', async () => {
     const agent = await cp.newAgent('cell-1');
+    // a change, so that the cached snapshot is not current and one must be built
+    await createResource('cell-1', 'snapshot-busy');
     const { snapshots } = cp.deps.agentLimits;
     const held: Array<() => void> = [];
     for (let release = snapshots.tryAcquire(); release; release = snapshots.tryAcquire()) held.push(release);
@@ -249,6 +251,73 @@ describe('rate limits', () => {
       for (const release of held) release();
     }
     expect((await agent.client.get('/v1/agent/snapshot')).status).toBe(200);
+  });
+
+  it('bounds the whole gateway and registrations, counting each refusal by reason', async () => {
+    const limited = await startTestControlPlane({
+      AGENT_GLOBAL_RATE_LIMIT_PER_SEC: '4',
+      AGENT_REGISTER_RATE_LIMIT_PER_SEC: '2',
+    });
+    try {
+      const first = await limited.newAgent('cell-1', 'g1');
+      const second = await limited.newAgent('cell-1', 'g2');
+      const minted = await limited.admin.post('/v1/admin/cells/cell-1/bootstrap-tokens', {});
+      const register = await limited.anonymous.post('/v1/agent/register', {
+        bootstrapToken: minted.body.token,
+        name: 'g3',
+      });
+      expect(register.status).toBe(429);
+      expect(Number(register.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      // the refused registration left the token unused
+      expect(
+        (await limited.deps.db.query('SELECT used_at FROM agent_bootstrap_tokens WHERE agent_id IS NULL'))
+          .rows,
+      ).toEqual([{ used_at: null }]);
+      // four requests a second across all agents, whichever agent sends them
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i += 1) {
+        const agent = i % 2 ? first : second;
+        statuses.push((await agent.client.post('/v1/agent/heartbeat', { appliedSequence: 0 })).status);
+      }
+      expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(1);
+      const metrics = (await limited.anonymous.get('/metrics')).body as string;
+      expect(metrics).toMatch(/planewright_agent_requests_rejected_total\{reason="global_rate"\} [1-9]/);
+      expect(metrics).toMatch(/planewright_agent_requests_rejected_total\{reason="register_rate"\} 1/);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('builds a cell snapshot once per change: the rest of a returning cell is served from the cache', async () => {
+    const agents = await Promise.all([0, 1, 2, 3].map((i) => cp.newAgent('cell-2', `cache-${i}`)));
+    await createResource('cell-2', 'cached-snapshot');
+    const count = async () => {
+      const text = (await cp.anonymous.get('/metrics')).body as string;
+      const read = (source: string) =>
+        Number(
+          new RegExp(`planewright_agent_snapshots_total\\{source="${source}"\\} (\\d+)`).exec(text)?.[1] ?? 0,
+        );
+      return {
+        built: read('built') + read('shared'),
+        cached: read('cached'),
+        notModified: read('not_modified'),
+      };
+    };
+    const before = await count();
+    const snapshots = await Promise.all(agents.map((agent) => agent.client.get('/v1/agent/snapshot')));
+    const etags = new Set(snapshots.map((snapshot) => snapshot.headers.get('etag')));
+    expect(etags.size).toBe(1);
+    const after = await count();
+    expect(after.built + after.cached - before.built - before.cached).toBe(4);
+    expect(after.built - before.built).toBeLessThanOrEqual(4);
+    // once built, the same snapshot is served from the cache until the cell changes
+    await agents[0]!.client.get('/v1/agent/snapshot');
+    expect((await count()).cached).toBeGreaterThan(after.cached);
+    const notModified = await agents[1]!.client.get('/v1/agent/snapshot', {
+      'if-none-match': [...etags][0]!,
+    });
+    expect(notModified.status).toBe(304);
+    expect((await count()).notModified).toBe(after.notModified + 1);
   });
 
   it('refills a token bucket over time and bounds the concurrency limit', () => {

@@ -255,6 +255,89 @@ describe('resources', () => {
     expect((await owner.client.get(path)).body).toMatchObject({ phase: 'ready', lastError: null });
   });
 
+  it('re-sends after an internal error with a backoff, a bounded number of times; never after a customer error', async () => {
+    const retrying = await startTestControlPlane({
+      PROVISION_RETRY_BASE_MS: '30',
+      PROVISION_INTERNAL_RETRIES: '2',
+    });
+    try {
+      const owner = await retrying.newOrg('retries');
+      const resyncs = async (resourceId: string) => {
+        const { rows } = await retrying.deps.db.query(
+          "SELECT count(*)::int AS n FROM outbox_events WHERE resource_id = $1 AND type = 'resource.resync'",
+          [resourceId],
+        );
+        return rows[0].n as number;
+      };
+      const untilResyncs = async (resourceId: string, n: number) => {
+        const deadline = Date.now() + 5_000;
+        while ((await resyncs(resourceId)) < n) {
+          if (Date.now() > deadline) throw new Error(`no resync #${n} of ${resourceId}`);
+          await sleep(10);
+        }
+      };
+      const internal = {
+        error: { class: 'internal' as const, message: 'no capacity left on the node pool' },
+      };
+
+      // recovers after one re-send
+      const healed = await create(owner.client, owner.orgId, {
+        kind: 'database',
+        name: 'healed',
+        spec: database(),
+      });
+      await waitUntilWaiting(retrying, healed.flowId);
+      await report(retrying, healed.resource.id, 1, internal);
+      await untilResyncs(healed.resource.id, 1);
+      await report(retrying, healed.resource.id, 1);
+      expect(await retrying.deps.flows.waitForCompletion(healed.flowId, 10_000)).toMatchObject({
+        state: 'succeeded',
+      });
+      expect(await resyncs(healed.resource.id)).toBe(1);
+
+      // fails the same way every time: two re-sends, then the flow gives up with a support id
+      const broken = await create(owner.client, owner.orgId, {
+        kind: 'database',
+        name: 'broken',
+        spec: database(),
+      });
+      await waitUntilWaiting(retrying, broken.flowId);
+      await report(retrying, broken.resource.id, 1, internal);
+      await untilResyncs(broken.resource.id, 1);
+      await report(retrying, broken.resource.id, 1, internal);
+      await untilResyncs(broken.resource.id, 2);
+      await report(retrying, broken.resource.id, 1, internal);
+      const outcome = await retrying.deps.flows.waitForCompletion(broken.flowId, 10_000);
+      expect(outcome?.state).toBe('failed');
+      expect(await resyncs(broken.resource.id)).toBe(2);
+      const seen = (await owner.client.get(`/v1/orgs/${owner.orgId}/resources/${broken.resource.id}`)).body;
+      expect(seen.phase).toBe('failed');
+      expect(seen.lastError).toMatchObject({ class: 'internal', supportId: expect.stringMatching(/^sup_/) });
+      expect(seen.lastError.message).toContain(seen.lastError.supportId);
+      expect(JSON.stringify(seen)).not.toContain('node pool');
+
+      // a customer error: failed at once, never re-sent
+      const refused = await create(owner.client, owner.orgId, {
+        kind: 'database',
+        name: 'refused',
+        spec: database(),
+      });
+      await waitUntilWaiting(retrying, refused.flowId);
+      await report(retrying, refused.resource.id, 1, {
+        error: {
+          class: 'customer',
+          message: 'password authentication failed for user "app"',
+          hint: 'rotate the secret',
+        },
+      });
+      expect((await retrying.deps.flows.waitForCompletion(refused.flowId, 10_000))?.state).toBe('failed');
+      await sleep(100);
+      expect(await resyncs(refused.resource.id)).toBe(0);
+    } finally {
+      await retrying.close();
+    }
+  });
+
   it('deprovisions: phase deprovisioning, then deleted with the row kept and the name free again', async () => {
     const owner = await cp.newOrg('deprov');
     const base = `/v1/orgs/${owner.orgId}/resources`;

@@ -1,6 +1,10 @@
 import { recordAudit } from '../../audit.ts';
 import { adminRoles } from '../../auth/principal.ts';
-import { type ReconcileFinding, type StoredResourceError, signalResourceFlows } from '../../dataplane/status.ts';
+import {
+  type ReconcileFinding,
+  type StoredResourceError,
+  signalResourceFlows,
+} from '../../dataplane/status.ts';
 import { withOutboxTransaction } from '../../dataplane/traceparent.ts';
 import type { DbClient } from '../../db/pool.ts';
 import { ApiError, badRequest, conflict, notFound } from '../../errors.ts';
