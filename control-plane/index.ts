@@ -53,11 +53,14 @@ export {
   type PinnedKeys,
   pinPublicKeys,
   type SignedEvent,
+  type SignedSnapshotFields,
   signingInput,
+  snapshotSigningInput,
   type VerifyFailure,
   type VerifyOptions,
   type VerifyResult,
   verifySignedEvent,
+  verifySnapshotSignature,
 } from './src/dataplane/verify.ts';
 // database
 export { migrate, migrationsDir } from './src/db/migrate.ts';

@@ -13,9 +13,10 @@ import {
   recordHeartbeat,
   registerAgent,
 } from './agents.ts';
-import { maxEventsPerRead, readCellHead, readEvents } from './feed.ts';
+import { type CellSnapshot, maxEventsPerRead, readCellHead, readEvents } from './feed.ts';
 import { type AgentSealedSecret, agentEncryptionKey, sealForAgent } from './seal.ts';
 import { recordObservedStatus } from './status.ts';
+import { snapshotSigningInput } from './verify.ts';
 
 /** The longest long-poll an agent may ask for. */
 export const maxWaitMs = 30_000;
@@ -212,6 +213,12 @@ export function registerAgentGatewayRoutes(api: Api): void {
           epoch: z.string().nullable(),
           etag: z.string(),
           resources: z.array(z.object({ resourceId: z.uuid(), desired, secrets: sealedSecrets })),
+          signature: z
+            .string()
+            .describe(
+              'Ed25519 by the event key over cell, epoch, sequence and resources; see docs/dataplane.md',
+            ),
+          kid: z.string(),
         })
         .openapi('CellSnapshot'),
     },
@@ -247,6 +254,7 @@ export function registerAgentGatewayRoutes(api: Api): void {
       res.setHeader('ETag', snapshot.etag);
       return {
         ...snapshot,
+        ...signSnapshot(deps, snapshot),
         resources: snapshot.resources.map((entry, index) => withSecrets(entry, secrets[index]!)),
       };
     },
@@ -380,6 +388,20 @@ export function registerAgentGatewayRoutes(api: Api): void {
       await recordHeartbeat(deps.db, agent!.id, body.appliedSequence);
     },
   });
+}
+
+// a built snapshot is shared by every agent of its cell until the cell changes: signed once
+const snapshotSignatures = new WeakMap<CellSnapshot, { signature: string; kid: string }>();
+function signSnapshot(deps: AppDeps, snapshot: CellSnapshot) {
+  let signed = snapshotSignatures.get(snapshot);
+  if (!signed) {
+    signed = {
+      signature: deps.eventSigner.signBytes(snapshotSigningInput(snapshot)),
+      kid: deps.eventSigner.kid,
+    };
+    snapshotSignatures.set(snapshot, signed);
+  }
+  return signed;
 }
 
 /** Seals, for the calling agent, the secret each entry's spec names (none without its encryption key). */

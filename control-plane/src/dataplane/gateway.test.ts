@@ -10,7 +10,7 @@ import {
 import { databaseSpec } from '../../test/walk.ts';
 import { pruneOutbox } from './prune.ts';
 import { ConcurrencyLimit, TokenBuckets } from './rate-limit.ts';
-import { pinPublicKeys, verifySignedEvent } from './verify.ts';
+import { pinPublicKeys, verifySignedEvent, verifySnapshotSignature } from './verify.ts';
 
 let cp: TestControlPlane;
 let owner: { client: ApiClient; orgId: string };
@@ -286,6 +286,27 @@ describe('rate limits', () => {
     } finally {
       await limited.close();
     }
+  });
+
+  it('signs the snapshot over cell, epoch, sequence and resources', async () => {
+    const agent = await cp.newAgent('cell-1', 'snapshot-signature');
+    await createResource('cell-1', 'signed-snapshot');
+    const snapshot = (await agent.client.get('/v1/agent/snapshot')).body;
+    const keys = pinPublicKeys([cp.eventSigner.publicKeyPem]);
+    expect(snapshot.kid).toBe(cp.eventSigner.kid);
+    expect(verifySnapshotSignature(snapshot, keys, 'cell-1')).toBe(true);
+    // served from the cache, the same signature
+    expect((await agent.client.get('/v1/agent/snapshot')).body.signature).toBe(snapshot.signature);
+    const altered = structuredClone(snapshot);
+    altered.resources[0].desired.spec.storageGb = 1;
+    expect(verifySnapshotSignature(altered, keys, 'cell-1')).toBe(false);
+    expect(
+      verifySnapshotSignature({ ...snapshot, resources: snapshot.resources.slice(1) }, keys, 'cell-1'),
+    ).toBe(false);
+    expect(verifySnapshotSignature({ ...snapshot, sequence: snapshot.sequence + 1 }, keys, 'cell-1')).toBe(
+      false,
+    );
+    expect(verifySnapshotSignature(snapshot, keys, 'cell-2')).toBe(false);
   });
 
   it('builds a cell snapshot once per change: the rest of a returning cell is served from the cache', async () => {

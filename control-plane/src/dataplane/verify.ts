@@ -87,6 +87,44 @@ export function signingInput(event: OutboxEvent): Buffer {
   return Buffer.from(signingContext + canonicalJson(signedFields(event)), 'utf8');
 }
 
+/** What a snapshot's signature covers: the cell, its history and sequence, and every resource. */
+export interface SignedSnapshotFields {
+  cell: string;
+  epoch: string | null;
+  sequence: number;
+  resources: ReadonlyArray<{ resourceId: string; desired: DesiredResource }>;
+}
+
+const snapshotContext = 'planewright-snapshot-v1\n';
+
+/**
+ * The exact bytes a snapshot's signature covers: its own context line (a snapshot's signature can
+ * never pass for an event's), then cell, epoch, sequence and resources in canonical JSON. Sealed
+ * secrets are not covered: each carries its own signature.
+ */
+export function snapshotSigningInput(snapshot: SignedSnapshotFields): Buffer {
+  const { cell, epoch, sequence } = snapshot;
+  const resources = snapshot.resources.map(({ resourceId, desired }) => ({ resourceId, desired }));
+  return Buffer.from(snapshotContext + canonicalJson({ cell, epoch, sequence, resources }), 'utf8');
+}
+
+/** Checks a snapshot's signature against the pinned keys; the cell must be the agent's own. */
+export function verifySnapshotSignature(
+  snapshot: SignedSnapshotFields & { signature?: unknown; kid?: unknown },
+  keys: PinnedKeys,
+  cell: string,
+): boolean {
+  if (snapshot.cell !== cell || typeof snapshot.signature !== 'string' || typeof snapshot.kid !== 'string')
+    return false;
+  const key = keys.get(snapshot.kid);
+  if (!key) return false;
+  try {
+    return verify(null, snapshotSigningInput(snapshot), key, Buffer.from(snapshot.signature, 'base64url'));
+  } catch {
+    return false;
+  }
+}
+
 /** A short name for a public key: the first 16 characters of the base64url SHA-256 of its SPKI DER. */
 export function keyId(key: KeyObject): string {
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
