@@ -1,0 +1,79 @@
+// The environment builder as a test uses it: every component started and wired by configuration,
+// a user of the auth simulator calling the control plane, a fleet agent applying that user's
+// resource, and everything gone after stop().
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, inject, it } from 'vitest';
+import { startEnvironment } from './environment.ts';
+import { startPostgres } from './postgres.ts';
+
+describe('startEnvironment', () => {
+  it('starts Postgres, the four simulators, the control plane and a fleet, wired by URL and keys', async () => {
+    const { adminUrl, templateDatabase } = inject('postgres');
+    const server = await startPostgres({ databaseUrl: adminUrl });
+    const env = await startEnvironment({
+      seed: 42,
+      postgres: { server, template: templateDatabase },
+      fleet: { agentsPerCell: 1, agent: { waitMs: 2_000 } },
+    });
+    try {
+      expect(Object.keys(env.timings)).toEqual(
+        expect.arrayContaining([
+          'postgres',
+          'stripe',
+          'salesforce',
+          'auth',
+          'notify',
+          'control-plane',
+          'fleet',
+        ]),
+      );
+      const user = await env.newUser('alice');
+      const call = (method: string, path: string, body?: unknown) =>
+        fetch(`${env.controlPlane!.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }).then(async (response) => ({ status: response.status, body: await response.json() }));
+      // the auth simulator's token is accepted, with the email an Auth0 Action would add
+      const me = await call('GET', '/v1/users/me');
+      expect(me.status).toBe(200);
+      expect(me.body.email).toBe(user.email);
+      const org = await call('POST', '/v1/orgs', { name: 'Env Test', slug: `env-${Date.now()}` });
+      expect(org.status).toBe(201);
+      const created = await call('POST', `/v1/orgs/${org.body.id}/resources`, {
+        kind: 'database',
+        name: 'env-db',
+        spec: { engine: 'postgres', version: '16', storageGb: 10 },
+        cell: 'cell-2',
+      });
+      expect(created.status).toBe(202);
+      const id = created.body.resource.id as string;
+      const cell2 = env.fleet!.agents.find((agent) => agent.identity?.cell === 'cell-2')!;
+      for (let i = 0; i < 200 && !cell2.get(id); i++) await sleep(25);
+      expect(cell2.get(id)?.generation).toBe(1);
+      expect(env.describe()).toMatchObject({
+        seed: 42,
+        controlPlane: { url: env.controlPlane!.url },
+        simulators: { stripe: { url: env.stripe!.url }, auth: { url: env.auth!.url } },
+      });
+    } finally {
+      await env.stop();
+    }
+    // stopped: nothing answers any more
+    await expect(fetch(`${env.controlPlane!.url}/healthz`)).rejects.toThrow();
+    await expect(fetch(`${env.stripe!.url}/_sim/health`)).rejects.toThrow();
+  });
+
+  it('names the component that did not start and stops the others', async () => {
+    const { adminUrl, templateDatabase } = inject('postgres');
+    const server = await startPostgres({ databaseUrl: adminUrl });
+    const error = await startEnvironment({
+      postgres: { server, template: templateDatabase },
+      simulators: ['stripe'],
+      controlPlane: { env: { CELLS: 'not a cell list!' } },
+    }).catch((failure: Error) => failure);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/control.plane/i);
+    expect((error as Error).message).toMatch(/CELLS/);
+  });
+});

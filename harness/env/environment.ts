@@ -1,0 +1,301 @@
+// The environment builder (issue 6, item 1): starts what a test or `planewright up` asks for —
+// Postgres, the control plane as a child process, the four vendor simulators, a fleet of agents
+// over cells — wires them by configuration only (URLs, keys, secrets), as a deployment would, and
+// returns one handle that stops everything, newest first. Each component's readiness is awaited;
+// one that does not come up fails with an error naming it (the control plane's with its last log
+// lines).
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { migrate } from '../../control-plane/index.ts';
+import { APP_CLIENT, type AuthState, createAuthSimulator, DEFAULT_API } from '../../simulators/auth/index.ts';
+import { type Fleet, type FleetOptions, startFleet } from '../../simulators/fleet/index.ts';
+import type { StartedSimulator } from '../../simulators/kit/index.ts';
+import { createNotifySimulator, type StartedNotifySimulator } from '../../simulators/notify/index.ts';
+import { createSalesforceSimulator, type SalesforceState } from '../../simulators/salesforce/index.ts';
+import { createStripeSimulator, type StripeSimulatorState } from '../../simulators/stripe/index.ts';
+import { PlanewrightError } from '../errors.ts';
+import { type ControlPlaneProcess, startControlPlaneProcess } from './control-plane-process.ts';
+import {
+  cloneDatabase,
+  createEmptyDatabase,
+  dropDatabase,
+  type StartedPostgres,
+  startPostgres,
+} from './postgres.ts';
+
+export type SimulatorName = 'stripe' | 'salesforce' | 'auth' | 'notify';
+export const simulatorNames: readonly SimulatorName[] = ['stripe', 'salesforce', 'auth', 'notify'];
+
+export interface EnvironmentOptions {
+  /** Seeds every simulator and the fleet; default: a random one, recorded in `env.seed`. */
+  seed?: number;
+  /**
+   * A Postgres already running (a test worker's) and a migrated template to clone the
+   * environment's database from. Default: an embedded Postgres started (and stopped) for it.
+   */
+  postgres?: { server: StartedPostgres; template?: string };
+  /** Vendor simulators to start (in this process). Default: all four. */
+  simulators?: readonly SimulatorName[];
+  /** The control plane as a child process; `false` for none. `env` overrides its settings. */
+  controlPlane?: false | { env?: Record<string, string | undefined>; port?: number };
+  /** Cells of the control plane, each `id:capacity`. Default: cell-1 and cell-2, 1000 each. */
+  cells?: string[];
+  /** A fleet of agents over the cells (in this process); default none. */
+  fleet?: Omit<FleetOptions, 'url' | 'cells' | 'adminToken' | 'seed'> & { cells?: string[] };
+  /** Called with one line per step, for progress output. */
+  onProgress?: (message: string) => void;
+  /** Called with every line the control plane writes. */
+  onControlPlaneLine?: (line: string) => void;
+}
+
+export interface EnvironmentUser {
+  email: string;
+  /** The auth provider's subject (`auth0|…`). */
+  sub: string;
+  /** An access token for the control plane's API (audience and issuer as configured). */
+  token: string;
+}
+
+export interface Environment extends AsyncDisposable {
+  readonly seed: number;
+  readonly databaseUrl: string;
+  readonly controlPlane: ControlPlaneProcess | undefined;
+  /** The platform operator's token (`/v1/admin/…`). */
+  readonly adminToken: string;
+  /** SPKI PEM of the key that signs data-plane events: agents pin it. */
+  readonly eventPublicKeyPem: string;
+  readonly stripe: StartedSimulator<StripeSimulatorState> | undefined;
+  readonly salesforce: StartedSimulator<SalesforceState> | undefined;
+  readonly auth: StartedSimulator<AuthState> | undefined;
+  readonly notify: StartedNotifySimulator | undefined;
+  readonly fleet: Fleet | undefined;
+  /** Milliseconds each component took to be ready, in start order. */
+  readonly timings: Record<string, number>;
+  /** Signs up a user at the auth simulator and returns an access token for the control plane. */
+  newUser(name?: string): Promise<EnvironmentUser>;
+  /** Every URL and credential a person needs to use the environment with curl (env.json). */
+  describe(): Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+/**
+ * @example await using env = await startEnvironment({ fleet: { agentsPerCell: 1 } });
+ */
+export async function startEnvironment(options: EnvironmentOptions = {}): Promise<Environment> {
+  const seed = options.seed ?? randomBytes(4).readUInt32BE() % 2 ** 31;
+  const progress = options.onProgress ?? (() => {});
+  const stack = new AsyncDisposableStack();
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, start: () => Promise<T>): Promise<T> => {
+    const began = performance.now();
+    try {
+      return await start();
+    } catch (error) {
+      if (error instanceof PlanewrightError) throw error;
+      throw new PlanewrightError(
+        'PW_ENV_COMPONENT_FAILED',
+        `${name} did not start: ${(error as Error).message}`,
+        `see ${name}'s error above; every other component was stopped`,
+      );
+    } finally {
+      timings[name] = Math.round((performance.now() - began) * 10) / 10;
+    }
+  };
+  try {
+    const wanted = new Set(options.simulators ?? simulatorNames);
+    const cells = options.cells ?? ['cell-1:1000', 'cell-2:1000'];
+
+    // Postgres and the simulators start side by side
+    progress('starting Postgres and the simulators…');
+    const [database, sims] = await Promise.all([
+      timed('postgres', async () => {
+        if (options.postgres) {
+          const name = `pw_env_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+          const server = options.postgres.server;
+          if (options.postgres.template) {
+            const url = await cloneDatabase(server, options.postgres.template, name);
+            stack.defer(() => dropDatabase(server, name));
+            return url;
+          }
+          const url = await createEmptyDatabase(server, name);
+          stack.defer(() => dropDatabase(server, name));
+          await migrate(url);
+          return url;
+        }
+        const server = await startPostgres();
+        stack.defer(() => server.stop());
+        const url = await createEmptyDatabase(server, 'planewright');
+        await migrate(url);
+        return url;
+      }),
+      startSimulators(wanted, seed, stack, timed),
+    ]);
+
+    const adminToken = `env-admin-${randomBytes(18).toString('base64url')}`;
+    const signing = generateKeyPairSync('ed25519');
+    const eventPublicKeyPem = signing.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+
+    let controlPlane: ControlPlaneProcess | undefined;
+    if (options.controlPlane !== false) {
+      progress('starting the control plane…');
+      const auth = sims.auth;
+      controlPlane = await timed('control-plane', async () => {
+        const started = await startControlPlaneProcess({
+          port: options.controlPlane ? options.controlPlane.port : undefined,
+          env: {
+            HOST: '127.0.0.1',
+            PORT: '0',
+            DATABASE_URL: database,
+            // the auth provider: the simulator's, or a placeholder a test without users never calls
+            AUTH_JWKS_URL: auth ? `${auth.url}/.well-known/jwks.json` : 'http://127.0.0.1:9/jwks.json',
+            AUTH_ISSUER: auth ? `${auth.url}/` : 'http://127.0.0.1:9/',
+            AUTH_AUDIENCE: DEFAULT_API.identifier,
+            SECRETS_KEK: randomBytes(32).toString('base64'),
+            EVENT_SIGNING_KEY: signing.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+            ADMIN_TOKEN: adminToken,
+            TEST_MODE: 'true',
+            LOG_LEVEL: 'warn',
+            CELLS: cells.join(','),
+            PLANEWRIGHT_RELAUNCHED: undefined,
+            ...(options.controlPlane ? options.controlPlane.env : {}),
+          },
+          onLine: options.onControlPlaneLine,
+        });
+        stack.defer(() => started.stop());
+        return started;
+      });
+    }
+
+    let fleet: Fleet | undefined;
+    if (options.fleet) {
+      if (!controlPlane)
+        throw new PlanewrightError(
+          'PW_ENV_BAD_OPTIONS',
+          'a fleet needs the control plane',
+          'drop `controlPlane: false`, or the fleet',
+        );
+      progress('starting the fleet…');
+      const { cells: fleetCells, ...fleetOptions } = options.fleet;
+      const url = controlPlane.url;
+      fleet = await timed('fleet', async () => {
+        const started = await startFleet({
+          ...fleetOptions,
+          url,
+          cells: fleetCells ?? cells.map((cell) => cell.split(':')[0]!),
+          adminToken,
+          seed,
+          agent: { pinnedPublicKeyPems: [eventPublicKeyPem], ...fleetOptions.agent },
+        });
+        stack.defer(() => started.stop());
+        return started;
+      });
+    }
+
+    let users = 0;
+    const env: Environment = {
+      seed,
+      databaseUrl: database,
+      controlPlane,
+      adminToken,
+      eventPublicKeyPem,
+      stripe: sims.stripe,
+      salesforce: sims.salesforce,
+      auth: sims.auth,
+      notify: sims.notify,
+      fleet,
+      timings,
+      async newUser(name = 'user') {
+        const auth = sims.auth;
+        if (!auth)
+          throw new PlanewrightError(
+            'PW_ENV_NO_AUTH',
+            'users come from the auth simulator, which this environment did not start',
+            "add 'auth' to `simulators`",
+          );
+        users += 1;
+        const email = `${name}-${users}-${randomUUID().slice(0, 6)}@example.test`;
+        const password = `Pw-${randomBytes(9).toString('base64url')}`;
+        // the control plane reads `email` and `name` from the access token, as an Auth0 Action adds them
+        auth.state.addUser(
+          {
+            email,
+            password,
+            name,
+            email_verified: true,
+            blocked: false,
+            app_metadata: {},
+            user_metadata: {},
+            roles: [],
+            permissions: [],
+            claims: { email, name },
+          },
+          new Date(auth.clock.now()).toISOString(),
+        );
+        const response = await fetch(`${auth.url}/oauth/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            grant_type: 'password',
+            username: email,
+            password,
+            client_id: APP_CLIENT.client_id,
+            client_secret: APP_CLIENT.client_secret,
+            audience: DEFAULT_API.identifier,
+            scope: 'openid email profile',
+          }),
+        });
+        const body = (await response.json()) as { access_token?: string; error_description?: string };
+        if (!body.access_token)
+          throw new PlanewrightError(
+            'PW_ENV_USER',
+            `the auth simulator refused a token: ${body.error_description}`,
+          );
+        const sub = JSON.parse(Buffer.from(body.access_token.split('.')[1]!, 'base64url').toString()).sub;
+        return { email, sub, token: body.access_token };
+      },
+      describe() {
+        return {
+          seed,
+          controlPlane: controlPlane && {
+            url: controlPlane.url,
+            openapi: `${controlPlane.url}/openapi.json`,
+            pid: controlPlane.pid,
+          },
+          postgres: { url: database },
+          simulators: Object.fromEntries(
+            Object.entries(sims).map(([name, sim]) => [name, { url: sim!.url, admin: `${sim!.url}/_sim` }]),
+          ),
+          fleet: fleet && { agents: fleet.agents.length },
+          tokens: { admin: adminToken },
+          eventPublicKeyPem,
+        };
+      },
+      stop: () => stack.disposeAsync(),
+      [Symbol.asyncDispose]: () => stack.disposeAsync(),
+    };
+    return env;
+  } catch (error) {
+    await stack.disposeAsync().catch(() => {});
+    throw error;
+  }
+}
+
+async function startSimulators(
+  wanted: Set<SimulatorName>,
+  seed: number,
+  stack: AsyncDisposableStack,
+  timed: <T>(name: string, start: () => Promise<T>) => Promise<T>,
+) {
+  const start = async <T extends { stop(): Promise<void> }>(name: SimulatorName, run: () => Promise<T>) => {
+    if (!wanted.has(name)) return undefined;
+    const started = await timed(name, run);
+    stack.defer(() => started.stop());
+    return started;
+  };
+  const [stripe, salesforce, auth, notify] = await Promise.all([
+    start('stripe', () => createStripeSimulator({ seed }).start()),
+    start('salesforce', () => createSalesforceSimulator({ seed }).start()),
+    start('auth', () => createAuthSimulator({ seed }).start()),
+    start('notify', () => createNotifySimulator({ seed }).start()),
+  ]);
+  return { stripe, salesforce, auth, notify };
+}
