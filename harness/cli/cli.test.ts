@@ -145,7 +145,9 @@ describe('planewright (bin/planewright.mjs)', () => {
     const up = run(['up'], { cwd, env: { PLANEWRIGHT_PG_DATA_PARENT: tmp }, node: olderSystemNode() });
     const url = await firstLine(up);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(up.stdout()).toMatch(/no auth simulator yet/);
+    // the vendor simulators run with it, each named with its URL
+    for (const name of ['stripe', 'salesforce', 'auth', 'notify'])
+      expect(up.stdout()).toMatch(new RegExp(`^ {2}${name} +http://127\\.0\\.0\\.1:\\d+`, 'm'));
     expect(postgresFolders(tmp)).toHaveLength(1);
 
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
@@ -153,6 +155,9 @@ describe('planewright (bin/planewright.mjs)', () => {
     const env = JSON.parse(readFileSync(envFile, 'utf8'));
     expect(env.controlPlane.url).toBe(url);
     expect(env.postgres.embedded).toBe(true);
+    // the simulators answer, and the owner's token is one of the auth simulator's
+    expect((await fetch(`${env.simulators.stripe.url}/_sim/health`)).status).toBe(200);
+    expect(env.auth.issuer).toBe(`${env.simulators.auth.url}/`);
     const orgs = await fetch(`${url}/v1/orgs`, { headers: { authorization: `Bearer ${env.tokens.owner}` } });
     expect(orgs.status).toBe(200);
     expect(((await orgs.json()) as { data: unknown[] }).data).toEqual([

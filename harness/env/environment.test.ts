@@ -33,7 +33,7 @@ describe('startEnvironment', () => {
           method,
           headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
           body: body === undefined ? undefined : JSON.stringify(body),
-        }).then(async (response) => ({ status: response.status, body: await response.json() }));
+        }).then(async (response) => ({ status: response.status, body: (await response.json()) as any }));
       // the auth simulator's token is accepted, with the email an Auth0 Action would add
       const me = await call('GET', '/v1/users/me');
       expect(me.status).toBe(200);

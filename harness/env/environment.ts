@@ -4,8 +4,8 @@
 // returns one handle that stops everything, newest first. Each component's readiness is awaited;
 // one that does not come up fails with an error naming it (the control plane's with its last log
 // lines).
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { migrate } from '../../control-plane/index.ts';
+import { createPublicKey, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { migrate, parseSigningKey } from '../../control-plane/index.ts';
 import { APP_CLIENT, type AuthState, createAuthSimulator, DEFAULT_API } from '../../simulators/auth/index.ts';
 import { type Fleet, type FleetOptions, startFleet } from '../../simulators/fleet/index.ts';
 import type { StartedSimulator } from '../../simulators/kit/index.ts';
@@ -20,6 +20,7 @@ import {
   dropDatabase,
   type StartedPostgres,
   startPostgres,
+  stopPostgres,
 } from './postgres.ts';
 
 export type SimulatorName = 'stripe' | 'salesforce' | 'auth' | 'notify';
@@ -32,7 +33,9 @@ export interface EnvironmentOptions {
    * A Postgres already running (a test worker's) and a migrated template to clone the
    * environment's database from. Default: an embedded Postgres started (and stopped) for it.
    */
-  postgres?: { server: StartedPostgres; template?: string };
+  postgres?: { server: StartedPostgres; template?: string } | { databaseUrl: string };
+  /** Lines the embedded Postgres writes (when this environment starts one). */
+  onPostgresLog?: (line: string) => void;
   /** Vendor simulators to start (in this process). Default: all four. */
   simulators?: readonly SimulatorName[];
   /** The control plane as a child process; `false` for none. `env` overrides its settings. */
@@ -108,6 +111,12 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
     progress('starting Postgres and the simulators…');
     const [database, sims] = await Promise.all([
       timed('postgres', async () => {
+        if (options.postgres && 'databaseUrl' in options.postgres) {
+          // the user's own database: migrated, never dropped or recreated
+          const url = options.postgres.databaseUrl;
+          await migrate(url);
+          return url;
+        }
         if (options.postgres) {
           const name = `pw_env_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
           const server = options.postgres.server;
@@ -121,8 +130,8 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
           await migrate(url);
           return url;
         }
-        const server = await startPostgres();
-        stack.defer(() => server.stop());
+        const server = await startPostgres({ onLog: options.onPostgresLog });
+        stack.defer(() => stopPostgres(server));
         const url = await createEmptyDatabase(server, 'planewright');
         await migrate(url);
         return url;
@@ -130,9 +139,15 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
       startSimulators(wanted, seed, stack, timed),
     ]);
 
-    const adminToken = `env-admin-${randomBytes(18).toString('base64url')}`;
-    const signing = generateKeyPairSync('ed25519');
-    const eventPublicKeyPem = signing.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const given = options.controlPlane ? (options.controlPlane.env ?? {}) : {};
+    const adminToken = given.ADMIN_TOKEN ?? `env-admin-${randomBytes(18).toString('base64url')}`;
+    // agents pin the public half: generated for this environment unless the caller gives its own
+    const signingKeyPem =
+      given.EVENT_SIGNING_KEY ??
+      generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const eventPublicKeyPem = createPublicKey(parseSigningKey(signingKeyPem))
+      .export({ type: 'spki', format: 'pem' })
+      .toString();
 
     let controlPlane: ControlPlaneProcess | undefined;
     if (options.controlPlane !== false) {
@@ -142,21 +157,24 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
         const started = await startControlPlaneProcess({
           port: options.controlPlane ? options.controlPlane.port : undefined,
           env: {
-            HOST: '127.0.0.1',
-            PORT: '0',
-            DATABASE_URL: database,
-            // the auth provider: the simulator's, or a placeholder a test without users never calls
-            AUTH_JWKS_URL: auth ? `${auth.url}/.well-known/jwks.json` : 'http://127.0.0.1:9/jwks.json',
-            AUTH_ISSUER: auth ? `${auth.url}/` : 'http://127.0.0.1:9/',
-            AUTH_AUDIENCE: DEFAULT_API.identifier,
+            // defaults, then the caller's settings, then what the environment's wiring decides
             SECRETS_KEK: randomBytes(32).toString('base64'),
-            EVENT_SIGNING_KEY: signing.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-            ADMIN_TOKEN: adminToken,
             TEST_MODE: 'true',
             LOG_LEVEL: 'warn',
             CELLS: cells.join(','),
+            ...given,
+            HOST: '127.0.0.1',
+            PORT: String(options.controlPlane ? (options.controlPlane.port ?? 0) : 0),
+            DATABASE_URL: database,
+            // the auth provider: the simulator's, or a placeholder a test without users never calls
+            AUTH_JWKS_URL: auth
+              ? `${auth.url}/.well-known/jwks.json`
+              : (given.AUTH_JWKS_URL ?? 'http://127.0.0.1:9/jwks.json'),
+            AUTH_ISSUER: auth ? `${auth.url}/` : (given.AUTH_ISSUER ?? 'http://127.0.0.1:9/'),
+            AUTH_AUDIENCE: auth ? DEFAULT_API.identifier : (given.AUTH_AUDIENCE ?? DEFAULT_API.identifier),
+            EVENT_SIGNING_KEY: signingKeyPem,
+            ADMIN_TOKEN: adminToken,
             PLANEWRIGHT_RELAUNCHED: undefined,
-            ...(options.controlPlane ? options.controlPlane.env : {}),
           },
           onLine: options.onControlPlaneLine,
         });

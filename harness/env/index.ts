@@ -28,4 +28,5 @@ export {
   type PostgresOptions,
   type StartedPostgres,
   startPostgres,
+  stopPostgres,
 } from './postgres.ts';

