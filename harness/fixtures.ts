@@ -1,0 +1,181 @@
+// vitest fixtures for scenarios (issue 6, item 11). Scopes: the run's Postgres per worker (the
+// global setup's server and migrated template), one environment per test file (its own database,
+// simulators and control plane), and a tenant per test (a fresh user owning a fresh organization),
+// so tests of a file share the expensive parts and never each other's data.
+//
+// @example
+//   import { scenario } from '../harness/fixtures.ts';
+//   const test = scenario({ fleet: { agentsPerCell: 1 } });
+//   test('a resource reaches its cell', async ({ controlPlane, fleet }) => { … });
+import { test as base, inject } from 'vitest';
+import { type Environment, type EnvironmentOptions, startEnvironment } from './env/environment.ts';
+import { type StartedPostgres, startPostgres } from './env/postgres.ts';
+
+export interface ApiAnswer<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** The control plane's API over real HTTP, as one caller (a user's token, an API key or the admin token). */
+export class ControlPlaneClient {
+  readonly url: string;
+  readonly token: string | undefined;
+
+  constructor(url: string, token?: string) {
+    this.url = url;
+    this.token = token;
+  }
+
+  /** Another caller on the same control plane. */
+  as(token: string | undefined): ControlPlaneClient {
+    return new ControlPlaneClient(this.url, token);
+  }
+
+  async request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiAnswer<T>> {
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers: {
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {}
+    return { status: response.status, headers: response.headers, body: parsed as T };
+  }
+
+  get = <T = any>(path: string, headers?: Record<string, string>) =>
+    this.request<T>('GET', path, undefined, headers);
+  post = <T = any>(path: string, body?: unknown) => this.request<T>('POST', path, body ?? {});
+  put = <T = any>(path: string, body?: unknown) => this.request<T>('PUT', path, body);
+  patch = <T = any>(path: string, body?: unknown) => this.request<T>('PATCH', path, body);
+  delete = <T = any>(path: string) => this.request<T>('DELETE', path);
+}
+
+/** A test's own tenant: a user of the auth simulator owning a fresh organization. */
+export interface Tenant {
+  orgId: string;
+  email: string;
+  sub: string;
+  /** The owner's client; `/v1/orgs/{orgId}/…` is theirs. */
+  client: ControlPlaneClient;
+  /** `/v1/orgs/{orgId}` + path. */
+  path(path: string): string;
+}
+
+export interface ScenarioFixtures {
+  /** The whole environment of this test file. */
+  env: Environment;
+  /** The control plane's API as this test's tenant owner (see `tenant` for the ids). */
+  controlPlane: ControlPlaneClient;
+  /** The platform operator's client (`/v1/admin/…`). */
+  admin: ControlPlaneClient;
+  tenant: Tenant;
+  stripe: NonNullable<Environment['stripe']>;
+  salesforce: NonNullable<Environment['salesforce']>;
+  auth: NonNullable<Environment['auth']>;
+  notify: NonNullable<Environment['notify']>;
+  fleet: NonNullable<Environment['fleet']>;
+}
+
+interface WorkerFixtures {
+  postgres: StartedPostgres;
+}
+
+/** The seed of this run (`PLANEWRIGHT_SEED`, set by `planewright run` and `replay`), if any. */
+export const runSeed = (): number | undefined =>
+  process.env.PLANEWRIGHT_SEED ? Number(process.env.PLANEWRIGHT_SEED) : undefined;
+
+const need = <T>(value: T | undefined, what: string): T => {
+  if (value === undefined)
+    throw new Error(`this scenario's environment has no ${what}: ask for it in scenario({ … })`);
+  return value;
+};
+
+let tenants = 0;
+
+/**
+ * A vitest `test` whose fixtures run one environment per test file, built with `options`
+ * (Postgres and the seed are the run's).
+ */
+export function scenario(options: Omit<EnvironmentOptions, 'postgres' | 'seed'> = {}) {
+  return base.extend<ScenarioFixtures, WorkerFixtures>({
+    postgres: [
+      async ({}, use) => {
+        // the run's server, started by the global setup: connected to, never stopped here
+        await use(await startPostgres({ databaseUrl: inject('postgres').adminUrl }));
+      },
+      { scope: 'worker' },
+    ],
+    env: [
+      async ({ postgres }, use) => {
+        const env = await startEnvironment({
+          ...options,
+          seed: runSeed(),
+          postgres: { server: postgres, template: inject('postgres').templateDatabase },
+        });
+        try {
+          await use(env);
+        } finally {
+          await env.stop();
+        }
+      },
+      { scope: 'file' },
+    ],
+    tenant: async ({ env }, use) => {
+      const controlPlane = need(env.controlPlane, 'control plane');
+      tenants += 1;
+      const user = await env.newUser(`tenant${tenants}`);
+      const client = new ControlPlaneClient(controlPlane.url, user.token);
+      const slug = `t${tenants}-${user.sub
+        .slice(-8)
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, '')}`;
+      const org = await client.post('/v1/orgs', { name: `Tenant ${tenants}`, slug });
+      if (org.status !== 201)
+        throw new Error(`creating the test's organization failed: ${JSON.stringify(org.body)}`);
+      await use({
+        orgId: org.body.id,
+        email: user.email,
+        sub: user.sub,
+        client,
+        path: (path) => `/v1/orgs/${org.body.id}${path}`,
+      });
+    },
+    controlPlane: async ({ tenant }, use) => use(tenant.client),
+    admin: async ({ env }, use) =>
+      use(new ControlPlaneClient(need(env.controlPlane, 'control plane').url, env.adminToken)),
+    stripe: async ({ env }, use) => use(need(env.stripe, 'Stripe simulator')),
+    salesforce: async ({ env }, use) => use(need(env.salesforce, 'Salesforce simulator')),
+    auth: async ({ env }, use) => use(need(env.auth, 'auth simulator')),
+    notify: async ({ env }, use) => use(need(env.notify, 'notify simulator')),
+    fleet: async ({ env }, use) => use(need(env.fleet, 'fleet')),
+  });
+}
+
+/** Polls `check` until it returns something truthy; fails naming `what` at the deadline. */
+export async function eventually<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  timeoutMs = 15_000,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
