@@ -76,8 +76,6 @@ export interface Tenant {
 }
 
 export interface ScenarioFixtures {
-  /** The whole environment of this test file. */
-  env: Environment;
   /** The control plane's API as this test's tenant owner (see `tenant` for the ids). */
   controlPlane: ControlPlaneClient;
   /** The platform operator's client (`/v1/admin/…`). */
@@ -88,6 +86,11 @@ export interface ScenarioFixtures {
   auth: NonNullable<Environment['auth']>;
   notify: NonNullable<Environment['notify']>;
   fleet: NonNullable<Environment['fleet']>;
+}
+
+interface FileFixtures {
+  /** The whole environment of this test file. */
+  env: Environment;
 }
 
 interface WorkerFixtures {
@@ -111,8 +114,9 @@ let tenants = 0;
  * (Postgres and the seed are the run's).
  */
 export function scenario(options: Omit<EnvironmentOptions, 'postgres' | 'seed'> = {}) {
-  return base.extend<ScenarioFixtures, WorkerFixtures>({
+  return base.extend<{ $test: ScenarioFixtures; $file: FileFixtures; $worker: WorkerFixtures }>({
     postgres: [
+      // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern
       async ({}, use) => {
         // the run's server, started by the global setup: connected to, never stopped here
         await use(await startPostgres({ databaseUrl: inject('postgres').adminUrl }));
