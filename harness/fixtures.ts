@@ -7,9 +7,19 @@
 //   import { scenario } from '../harness/fixtures.ts';
 //   const test = scenario({ fleet: { agentsPerCell: 1 } });
 //   test('a resource reaches its cell', async ({ controlPlane, fleet }) => { … });
-import { test as base, inject } from 'vitest';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { test as base, expect, inject } from 'vitest';
 import { type Environment, type EnvironmentOptions, startEnvironment } from './env/environment.ts';
 import { type StartedPostgres, startPostgres } from './env/postgres.ts';
+import {
+  applyFaultSchedule,
+  collectJournal,
+  type EnvironmentJournal,
+  loadFaultSchedule,
+  replayReports,
+  startReplay,
+} from './faults/schedule.ts';
 
 export interface ApiAnswer<T = any> {
   status: number;
@@ -97,6 +107,18 @@ interface WorkerFixtures {
   postgres: StartedPostgres;
 }
 
+/** Where `planewright run` wants this file's journal and logs; undefined outside a run. */
+function runContext() {
+  const runDir = process.env.PLANEWRIGHT_RUN_DIR;
+  if (!runDir) return undefined;
+  const testPath = expect.getState().testPath ?? 'unknown';
+  const root = process.env.PLANEWRIGHT_SCENARIO_ROOT ?? process.cwd();
+  const fileKey = relative(root, testPath).replace(/[^A-Za-z0-9._-]+/g, '__');
+  mkdirSync(join(runDir, 'journals'), { recursive: true });
+  mkdirSync(join(runDir, 'logs'), { recursive: true });
+  return { runDir, fileKey, replayDir: process.env.PLANEWRIGHT_REPLAY_DIR };
+}
+
 /** The seed of this run (`PLANEWRIGHT_SEED`, set by `planewright run` and `replay`), if any. */
 export const runSeed = (): number | undefined =>
   process.env.PLANEWRIGHT_SEED ? Number(process.env.PLANEWRIGHT_SEED) : undefined;
@@ -125,14 +147,38 @@ export function scenario(options: Omit<EnvironmentOptions, 'postgres' | 'seed'> 
     ],
     env: [
       async ({ postgres }, use) => {
+        const run = runContext();
+        const logLines: string[] = [];
         const env = await startEnvironment({
           ...options,
           seed: runSeed(),
           postgres: { server: postgres, template: inject('postgres').templateDatabase },
+          onControlPlaneLine: (line) => {
+            if (logLines.length < 50_000) logLines.push(line);
+            options.onControlPlaneLine?.(line);
+          },
         });
         try {
+          // `planewright replay`: the recorded decisions; `run --faults`: the schedule
+          if (run?.replayDir) {
+            const recorded = join(run.replayDir, 'journals', `${run.fileKey}.json`);
+            if (existsSync(recorded))
+              startReplay(env, JSON.parse(readFileSync(recorded, 'utf8')) as EnvironmentJournal);
+          } else if (process.env.PLANEWRIGHT_FAULTS) {
+            applyFaultSchedule(env, loadFaultSchedule(process.env.PLANEWRIGHT_FAULTS));
+          }
           await use(env);
         } finally {
+          if (run) {
+            const base = join(run.runDir, 'journals', run.fileKey);
+            writeFileSync(`${base}.json`, `${JSON.stringify(collectJournal(env))}\n`);
+            if (run.replayDir)
+              writeFileSync(`${base}.replay.json`, `${JSON.stringify(replayReports(env))}\n`);
+            writeFileSync(
+              join(run.runDir, 'logs', `${run.fileKey}.control-plane.log`),
+              `${logLines.join('\n')}\n`,
+            );
+          }
           await env.stop();
         }
       },

@@ -1,6 +1,7 @@
 // The `planewright` command line: parses the command and its options, then runs it. Exit codes:
 // 0 when everything asked for passed, 1 when it failed, 2 for a usage error.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { PlanewrightError } from '../errors.ts';
 import { up } from './up.ts';
 
 interface Io {
@@ -55,6 +56,72 @@ const commands: Record<string, Command> = {
         seed: parseSeed(values.seed),
         json: values.json === true,
       }),
+  },
+  run: {
+    summary: 'run the scenario suite and write a run folder (results, journals, logs)',
+    usage: 'planewright run [filter…] [--seed N] [--faults FILE] [--out DIR] [--dir DIR] [--reporter junit]',
+    options: {
+      seed: { type: 'string' },
+      faults: { type: 'string' },
+      out: { type: 'string' },
+      dir: { type: 'string' },
+      reporter: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    optionHelp: [
+      '  filter…          run only scenario files whose path contains one of these',
+      '  --seed N         seed of every fault decision, 0 to 4294967295 (default: random, printed)',
+      '  --faults FILE    a fault schedule (.json or .yaml; see docs/faults.md) applied to every scenario file',
+      '  --out DIR        the run folder (default runs/<id>)',
+      '  --dir DIR        the folder of scenario files (default scenarios/)',
+      '  --reporter junit also print where the JUnit XML is (it is always written to the run folder)',
+    ],
+    notes: [
+      'The run folder holds run.json (seed, commit, options), results.json and junit.xml, the fault',
+      'journal of each scenario file (journals/) and the control plane logs (logs/). Ends with',
+      '"N passed, N failed"; exits 1 when anything failed. `planewright replay <run folder>` replays it.',
+    ],
+    positionals: true,
+    run: async (values, io, positionals) => {
+      const reporter = values.reporter;
+      if (reporter !== undefined && reporter !== 'junit' && reporter !== 'default')
+        throw new UsageError(`--reporter takes junit or default, not "${reporter}"`);
+      const { run } = await import('./run.ts');
+      return run({
+        ...io,
+        filters: positionals,
+        seed: parseSeed(values.seed),
+        faults: typeof values.faults === 'string' ? values.faults : undefined,
+        out: typeof values.out === 'string' ? values.out : undefined,
+        dir: typeof values.dir === 'string' ? values.dir : undefined,
+        reporter: reporter as 'junit' | 'default' | undefined,
+      });
+    },
+  },
+  replay: {
+    summary: "re-run a run folder's scenarios with its recorded fault decisions",
+    usage: 'planewright replay <run folder> [--out DIR]',
+    options: {
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    optionHelp: ['  --out DIR      the new run folder (default runs/<id>)'],
+    notes: [
+      'Same scenarios, seed and fault schedule; each simulator answers from the recorded journal,',
+      'matching requests by fingerprint and occurrence, not timing. Reports any recorded fault that',
+      'found no matching request, and exits 1 then or when a test failed.',
+    ],
+    positionals: true,
+    run: async (values, io, positionals) => {
+      if (positionals.length !== 1)
+        throw new UsageError('name one run folder, such as runs/20261125-101500-ab12');
+      const { replay } = await import('./run.ts');
+      return replay({
+        ...io,
+        runDir: positionals[0]!,
+        out: typeof values.out === 'string' ? values.out : undefined,
+      });
+    },
   },
   sim: {
     summary: 'run one vendor simulator (stripe, salesforce, auth, notify) until Ctrl-C',
@@ -133,7 +200,7 @@ function mainHelp(): string {
     'Commands:',
     ...Object.entries(commands).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`),
     '',
-    'Coming with later work: run, replay, storm, slo, report.',
+    'Coming with later work: storm, slo, report.',
     'Run `planewright <command> --help` for its options.',
     '',
   ].join('\n');
@@ -186,6 +253,10 @@ export async function main(
   } catch (error) {
     const usage =
       error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    if (error instanceof PlanewrightError) {
+      io.stderr.write(`${error.message}\n`);
+      return 1;
+    }
     if (!usage) throw error;
     io.stderr.write(`PW_USAGE: ${(error as Error).message}; see planewright ${name} --help\n`);
     return 2;
