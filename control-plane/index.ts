@@ -6,6 +6,7 @@ export { type Config, ConfigError, configSchema, loadConfig } from './src/config
 export { createControlPlane, type StartedControlPlane } from './src/control-plane.ts';
 // data plane (the agent gateway of the data-plane issue builds on these)
 export { decryptSecret, kekFromConfig, SecretDecryptionError } from './src/crypto/envelope.ts';
+export { type AgentIdentity, createBootstrapToken, registerAgent } from './src/dataplane/agents.ts';
 // data plane: change capture (outbox), signed events and the feed agents read
 export {
   type CellSnapshot,
@@ -24,6 +25,11 @@ export {
   type WaitOutcome,
 } from './src/dataplane/outbox-listener.ts';
 export { type PruneOptions, pruneOutbox, startOutboxPruner } from './src/dataplane/prune.ts';
+export {
+  type ReconcileOptions,
+  type ReconcilePassResult,
+  reconcileOnce,
+} from './src/dataplane/reconciler.ts';
 export {
   createEventSigner,
   type EventSigner,
