@@ -20,7 +20,8 @@ export interface AgentEvent {
   /** The history of the cell's sequences the event belongs to: the snapshot's `epoch`. */
   epoch: string;
   sequence: number;
-  type: 'resource.created' | 'resource.updated' | 'resource.deleted';
+  /** `resource.resync` re-sends the current desired state at the same generation (protocol item 3). */
+  type: 'resource.created' | 'resource.updated' | 'resource.deleted' | 'resource.resync';
   resourceId: string;
   orgId: string;
   generation: number;
@@ -37,7 +38,11 @@ export type Rejection =
   | 'wrong_epoch'
   | 'replayed'
   | 'gap'
-  | 'stale';
+  | 'stale'
+  /** A sealed secret that fails its signature, names another agent or resource, or does not decrypt. */
+  | 'bad_secret'
+  /** A snapshot whose signature is missing or does not cover it, or of another cell. */
+  | 'bad_snapshot';
 export type Verdict = { ok: true; event: AgentEvent } | { ok: false; reason: Rejection };
 
 /** Sorted keys (UTF-16 code units, as JCS), no whitespace, plain JSON only. */
@@ -135,4 +140,41 @@ export function verifyEvent(
   const applied = context.generationOf(event.resourceId);
   if (applied !== undefined && event.generation < applied) return { ok: false, reason: 'stale' };
   return { ok: true, event };
+}
+
+export interface SnapshotToVerify {
+  cell: string;
+  epoch: string | null;
+  sequence: number;
+  resources: readonly { resourceId: string; desired: unknown }[];
+  signature?: unknown;
+  kid?: unknown;
+}
+
+/**
+ * A snapshot's signature (docs/dataplane.md, "Snapshots are signed"): Ed25519 by a pinned key over
+ * `planewright-snapshot-v1\n` + canonical JSON of `{cell, epoch, sequence, resources: [{resourceId,
+ * desired}]}`. Sealed secrets are outside it (each is signed on its own). The cell must be the agent's.
+ */
+export function verifySnapshot(
+  snapshot: SnapshotToVerify,
+  keys: ReadonlyMap<string, KeyObject>,
+  cell: string,
+): boolean {
+  const { signature, kid } = snapshot;
+  if (snapshot.cell !== cell || typeof signature !== 'string' || typeof kid !== 'string') return false;
+  const key = keys.get(kid);
+  const bytes = Buffer.from(signature, 'base64url');
+  if (!key || bytes.length !== 64) return false;
+  const { epoch, sequence } = snapshot;
+  const resources = snapshot.resources.map(({ resourceId, desired }) => ({ resourceId, desired }));
+  try {
+    const input = Buffer.from(
+      `planewright-snapshot-v1\n${canonical({ cell, epoch, sequence, resources })}`,
+      'utf8',
+    );
+    return verify(null, input, key, bytes);
+  } catch {
+    return false;
+  }
 }
