@@ -21,6 +21,8 @@ export interface ControlPlaneProcessOptions {
   readyTimeoutMs?: number;
   /** Where the full log is, named in errors. */
   logHint?: string;
+  /** Node options before the entry point (e.g. `--import` of the vendor-host interception preload). */
+  execArgv?: string[];
 }
 
 export interface ControlPlaneExit {
@@ -59,7 +61,7 @@ export async function startControlPlaneProcess(
   let exited!: Promise<ControlPlaneExit>;
 
   const launch = async () => {
-    child = spawn(process.execPath, [serverEntry], {
+    child = spawn(process.execPath, [...(options.execArgv ?? []), serverEntry], {
       env: { ...process.env, ...options.env, PORT: String(port), HOST: host },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,8 +1,10 @@
 // The environment builder as a test uses it: every component started and wired by configuration,
 // a user of the auth simulator calling the control plane, a fleet agent applying that user's
 // resource, and everything gone after stop().
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
+import { preloadPath } from '../intercept/index.ts';
 import { startEnvironment } from './environment.ts';
 import { startPostgres } from './postgres.ts';
 
@@ -51,6 +53,17 @@ describe('startEnvironment', () => {
       const cell2 = env.fleet!.agents.find((agent) => agent.identity?.cell === 'cell-2')!;
       for (let i = 0; i < 200 && !cell2.get(id); i++) await sleep(25);
       expect(cell2.get(id)?.generation).toBe(1);
+      // the control plane runs with the vendor-host interception preload, aimed at these simulators
+      const cmdline = readFileSync(`/proc/${env.controlPlane!.pid}/cmdline`, 'utf8').split('\0');
+      expect(cmdline).toContain(preloadPath);
+      const environ = readFileSync(`/proc/${env.controlPlane!.pid}/environ`, 'utf8').split('\0');
+      const intercept = environ.find((line) => line.startsWith('PLANEWRIGHT_INTERCEPT='))!;
+      expect(JSON.parse(intercept.slice('PLANEWRIGHT_INTERCEPT='.length))).toMatchObject({
+        stripe: env.stripe!.url,
+        salesforce: env.salesforce!.url,
+        auth: env.auth!.url,
+        notify: env.notify!.url,
+      });
       expect(env.describe()).toMatchObject({
         seed: 42,
         controlPlane: { url: env.controlPlane!.url },

@@ -13,6 +13,7 @@ import { createNotifySimulator, type StartedNotifySimulator } from '../../simula
 import { createSalesforceSimulator, type SalesforceState } from '../../simulators/salesforce/index.ts';
 import { createStripeSimulator, type StripeSimulatorState } from '../../simulators/stripe/index.ts';
 import { PlanewrightError } from '../errors.ts';
+import { interceptArgs } from '../intercept/index.ts';
 import { type ControlPlaneProcess, startControlPlaneProcess } from './control-plane-process.ts';
 import {
   cloneDatabase,
@@ -153,8 +154,16 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
     if (options.controlPlane !== false) {
       progress('starting the control plane…');
       const auth = sims.auth;
+      // requests the control plane's SDKs address to the vendors' real hosts reach the simulators
+      const targets = Object.fromEntries(
+        Object.entries(sims)
+          .filter(([, sim]) => sim !== undefined)
+          .map(([name, sim]) => [name, sim!.url]),
+      );
+      const intercept = Object.keys(targets).length > 0 ? interceptArgs(targets) : { execArgv: [], env: {} };
       controlPlane = await timed('control-plane', async () => {
         const started = await startControlPlaneProcess({
+          execArgv: intercept.execArgv,
           port: options.controlPlane ? options.controlPlane.port : undefined,
           env: {
             // defaults, then the caller's settings, then what the environment's wiring decides
@@ -163,6 +172,7 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
             LOG_LEVEL: 'warn',
             CELLS: cells.join(','),
             ...given,
+            ...intercept.env,
             HOST: '127.0.0.1',
             PORT: String(options.controlPlane ? (options.controlPlane.port ?? 0) : 0),
             DATABASE_URL: database,
