@@ -165,7 +165,7 @@ export function scenario(options: Omit<EnvironmentOptions, 'postgres' | 'seed'> 
             if (existsSync(recorded))
               startReplay(env, JSON.parse(readFileSync(recorded, 'utf8')) as EnvironmentJournal);
           } else if (process.env.PLANEWRIGHT_FAULTS) {
-            applyFaultSchedule(env, loadFaultSchedule(process.env.PLANEWRIGHT_FAULTS));
+            await applyFaultSchedule(env, loadFaultSchedule(process.env.PLANEWRIGHT_FAULTS)).ready;
           }
           await use(env);
         } finally {

@@ -64,6 +64,17 @@ describe('startEnvironment', () => {
         auth: env.auth!.url,
         notify: env.notify!.url,
       });
+      // the agents reach the control plane through the fault proxy: cutting it cuts them off
+      expect(env.agentUrl).not.toBe(env.controlPlane!.url);
+      const toggle = (enabled: boolean) =>
+        fetch(`${env.faultProxy!.url}/proxies/control-plane`, {
+          method: 'POST',
+          body: JSON.stringify({ enabled }),
+        }).then((response) => expect(response.status).toBe(200));
+      await toggle(false);
+      await env.fleet!.waitFor((counters) => counters.backingOff > 0, 15_000);
+      await toggle(true);
+      await env.fleet!.waitFor((counters) => counters.inSync === counters.agents, 15_000);
       expect(env.describe()).toMatchObject({
         seed: 42,
         controlPlane: { url: env.controlPlane!.url },

@@ -13,6 +13,7 @@ import { createNotifySimulator, type StartedNotifySimulator } from '../../simula
 import { createSalesforceSimulator, type SalesforceState } from '../../simulators/salesforce/index.ts';
 import { createStripeSimulator, type StripeSimulatorState } from '../../simulators/stripe/index.ts';
 import { PlanewrightError } from '../errors.ts';
+import { type StartedFaultProxy, startFaultProxy } from '../faults/proxy/index.ts';
 import { interceptArgs } from '../intercept/index.ts';
 import { type ControlPlaneProcess, startControlPlaneProcess } from './control-plane-process.ts';
 import {
@@ -43,6 +44,11 @@ export interface EnvironmentOptions {
   controlPlane?: false | { env?: Record<string, string | undefined>; port?: number };
   /** Cells of the control plane, each `id:capacity`. Default: cell-1 and cell-2, 1000 each. */
   cells?: string[];
+  /**
+   * A fault proxy (Toxiproxy's API) between the fleet and the control plane: proxy `control-plane`.
+   * Default: on when there is a fleet.
+   */
+  faultProxy?: boolean;
   /** A fleet of agents over the cells (in this process); default none. */
   fleet?: Omit<FleetOptions, 'url' | 'cells' | 'adminToken' | 'seed'> & { cells?: string[] };
   /** Called with one line per step, for progress output. */
@@ -72,6 +78,10 @@ export interface Environment extends AsyncDisposable {
   readonly auth: StartedSimulator<AuthState> | undefined;
   readonly notify: StartedNotifySimulator | undefined;
   readonly fleet: Fleet | undefined;
+  /** The fault proxy; its proxy `control-plane` is the agents' way to the control plane. */
+  readonly faultProxy: StartedFaultProxy | undefined;
+  /** The URL agents use: the fault proxy's `control-plane` proxy, or the control plane itself. */
+  readonly agentUrl: string | undefined;
   /** Milliseconds each component took to be ready, in start order. */
   readonly timings: Record<string, number>;
   /** Signs up a user at the auth simulator and returns an access token for the control plane. */
@@ -193,9 +203,22 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
       });
     }
 
+    let faultProxy: StartedFaultProxy | undefined;
+    let agentUrl = controlPlane?.url;
+    if (controlPlane && (options.faultProxy ?? options.fleet !== undefined)) {
+      const upstream = new URL(controlPlane.url).host;
+      faultProxy = await timed('fault-proxy', async () => {
+        const started = await startFaultProxy({ seed });
+        stack.defer(() => started.close());
+        return started;
+      });
+      const proxy = await faultProxy.createProxy({ name: 'control-plane', listen: '127.0.0.1:0', upstream });
+      agentUrl = `http://${proxy.listen}`;
+    }
+
     let fleet: Fleet | undefined;
     if (options.fleet) {
-      if (!controlPlane)
+      if (!controlPlane || !agentUrl)
         throw new PlanewrightError(
           'PW_ENV_BAD_OPTIONS',
           'a fleet needs the control plane',
@@ -203,7 +226,7 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
         );
       progress('starting the fleet…');
       const { cells: fleetCells, ...fleetOptions } = options.fleet;
-      const url = controlPlane.url;
+      const url = agentUrl;
       fleet = await timed('fleet', async () => {
         const started = await startFleet({
           ...fleetOptions,
@@ -230,6 +253,8 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
       auth: sims.auth,
       notify: sims.notify,
       fleet,
+      faultProxy,
+      agentUrl,
       timings,
       async newUser(name = 'user') {
         const auth = sims.auth;
@@ -292,7 +317,8 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
           simulators: Object.fromEntries(
             Object.entries(sims).map(([name, sim]) => [name, { url: sim!.url, admin: `${sim!.url}/_sim` }]),
           ),
-          fleet: fleet && { agents: fleet.agents.length },
+          fleet: fleet && { agents: fleet.agents.length, url: agentUrl },
+          faultProxy: faultProxy && { url: faultProxy.url, proxies: faultProxy.proxies() },
           tokens: { admin: adminToken },
           eventPublicKeyPem,
         };

@@ -1,6 +1,7 @@
 // Fault schedules (issue 6, item 4): which component, which requests, what fault, from when, for
 // how long — TypeScript objects, or the same as a JSON or YAML file for the CLI. Applied through
-// the simulators' fault controllers (the same rules as POST /_sim/faults) and the fleet. Every
+// the simulators' fault controllers (the same rules as POST /_sim/faults), the fault proxy's
+// Toxiproxy API and the fleet. Every
 // decision they take is journaled; `collectJournal` gathers them for the run folder and
 // `startReplay` makes the simulators take the recorded decisions again (matched by request
 // fingerprint and occurrence, not timing).
@@ -34,11 +35,24 @@ const fleetFault = z
   })
   .strict();
 
+const proxyFault = z
+  .object({
+    component: z.literal('proxy'),
+    /** The fault proxy's proxy; default `control-plane` (agents → control plane). */
+    proxy: z.string().default('control-plane'),
+    /** A Toxiproxy toxic: `{ name?, type, stream?, toxicity?, attributes }` (docs/faults.md). */
+    toxic: z.object({ type: z.string() }).catchall(z.unknown()),
+    afterMs: z.number().int().min(0).max(3_600_000).optional(),
+    /** Removed after this long; default: stays. */
+    forMs: z.number().int().min(1).max(3_600_000).optional(),
+  })
+  .strict();
+
 export const faultScheduleSchema = z
   .object({
     /** Informational: what this schedule is for. */
     description: z.string().optional(),
-    faults: z.array(z.discriminatedUnion('component', [simulatorFault, fleetFault])).max(1000),
+    faults: z.array(z.discriminatedUnion('component', [simulatorFault, fleetFault, proxyFault])).max(1000),
   })
   .strict();
 
@@ -85,6 +99,8 @@ export function parseFaultSchedule(document: unknown, source = 'the fault schedu
 export interface AppliedSchedule {
   /** Cancels faults not started yet (started ones run their own course). */
   stop(): void;
+  /** Resolves once the faults due at once are in place (proxy toxics are added over HTTP). */
+  ready: Promise<void>;
 }
 
 /**
@@ -93,7 +109,31 @@ export interface AppliedSchedule {
  */
 export function applyFaultSchedule(env: Environment, schedule: FaultSchedule): AppliedSchedule {
   const timers: NodeJS.Timeout[] = [];
+  const pending: Promise<void>[] = [];
   schedule.faults.forEach((entry, index) => {
+    if (entry.component === 'proxy') {
+      const proxy = env.faultProxy;
+      if (!proxy) throw scheduleError(index, 'the environment has no fault proxy');
+      const name = (entry.toxic.name as string | undefined) ?? `scheduled-${index}`;
+      const base = `${proxy.url}/proxies/${encodeURIComponent(entry.proxy ?? 'control-plane')}/toxics`;
+      const add = async () => {
+        const response = await fetch(base, {
+          method: 'POST',
+          body: JSON.stringify({ ...entry.toxic, name }),
+        });
+        if (!response.ok)
+          throw scheduleError(index, `the fault proxy refused the toxic: ${(await response.text()).trim()}`);
+        if (entry.forMs)
+          timers.push(
+            setTimeout(() => {
+              fetch(`${base}/${encodeURIComponent(name)}`, { method: 'DELETE' }).catch(() => {});
+            }, entry.forMs).unref(),
+          );
+      };
+      if (entry.afterMs) timers.push(setTimeout(() => add().catch(() => {}), entry.afterMs).unref());
+      else pending.push(add());
+      return;
+    }
     if (entry.component === 'fleet') {
       const fleet = env.fleet;
       if (!fleet) throw scheduleError(index, 'the environment has no fleet');
@@ -115,6 +155,7 @@ export function applyFaultSchedule(env: Environment, schedule: FaultSchedule): A
     stop() {
       for (const timer of timers) clearTimeout(timer);
     },
+    ready: Promise.all(pending).then(() => {}),
   };
 }
 
@@ -126,6 +167,8 @@ export interface EnvironmentJournal {
   seed: number;
   simulators: Partial<Record<SimulatorName, JournalDocument>>;
   fleet: unknown[];
+  /** The fault proxy's decisions (recorded; not replayed: they depend on connection order). */
+  proxy?: unknown;
 }
 
 export function collectJournal(env: Environment): EnvironmentJournal {
@@ -134,7 +177,12 @@ export function collectJournal(env: Environment): EnvironmentJournal {
     const simulator = env[name];
     if (simulator) simulators[name] = simulator.journal.toJSON();
   }
-  return { seed: env.seed, simulators, fleet: env.fleet ? [...env.fleet.journal] : [] };
+  return {
+    seed: env.seed,
+    simulators,
+    fleet: env.fleet ? [...env.fleet.journal] : [],
+    ...(env.faultProxy ? { proxy: env.faultProxy.journal() } : {}),
+  };
 }
 
 /** Puts each simulator into replay mode with its recorded journal. */
