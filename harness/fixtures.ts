@@ -96,6 +96,10 @@ export interface ScenarioFixtures {
   auth: NonNullable<Environment['auth']>;
   notify: NonNullable<Environment['notify']>;
   fleet: NonNullable<Environment['fleet']>;
+  /** The trace collector of the file's environment and its store (`traces.store.waitFor`, `flowTimeline`). */
+  traces: NonNullable<Environment['traces']>;
+  /** The fault proxy between the fleet and the control plane. */
+  faultProxy: NonNullable<Environment['faultProxy']>;
 }
 
 interface FileFixtures {
@@ -116,6 +120,7 @@ function runContext() {
   const fileKey = relative(root, testPath).replace(/[^A-Za-z0-9._-]+/g, '__');
   mkdirSync(join(runDir, 'journals'), { recursive: true });
   mkdirSync(join(runDir, 'logs'), { recursive: true });
+  mkdirSync(join(runDir, 'traces'), { recursive: true });
   return { runDir, fileKey, replayDir: process.env.PLANEWRIGHT_REPLAY_DIR };
 }
 
@@ -153,6 +158,15 @@ export function scenario(options: Omit<EnvironmentOptions, 'postgres' | 'seed'> 
           ...options,
           seed: runSeed(),
           postgres: { server: postgres, template: inject('postgres').templateDatabase },
+          // in a run, every span also goes to the run folder (traces/<file>.jsonl)
+          ...(run && options.traces !== false
+            ? {
+                traces: {
+                  ...(options.traces || {}),
+                  recordTo: join(run.runDir, 'traces', `${run.fileKey}.jsonl`),
+                },
+              }
+            : {}),
           onControlPlaneLine: (line) => {
             if (logLines.length < 50_000) logLines.push(line);
             options.onControlPlaneLine?.(line);
@@ -212,6 +226,8 @@ export function scenario(options: Omit<EnvironmentOptions, 'postgres' | 'seed'> 
     auth: async ({ env }, use) => use(need(env.auth, 'auth simulator')),
     notify: async ({ env }, use) => use(need(env.notify, 'notify simulator')),
     fleet: async ({ env }, use) => use(need(env.fleet, 'fleet')),
+    traces: async ({ env }, use) => use(need(env.traces, 'trace collector')),
+    faultProxy: async ({ env }, use) => use(need(env.faultProxy, 'fault proxy')),
   });
 }
 

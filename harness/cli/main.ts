@@ -63,6 +63,7 @@ const commands: Record<string, Command> = {
     options: {
       seed: { type: 'string' },
       faults: { type: 'string' },
+      slos: { type: 'string' },
       out: { type: 'string' },
       dir: { type: 'string' },
       reporter: { type: 'string' },
@@ -72,6 +73,7 @@ const commands: Record<string, Command> = {
       '  filter…          run only scenario files whose path contains one of these',
       '  --seed N         seed of every fault decision, 0 to 4294967295 (default: random, printed)',
       '  --faults FILE    a fault schedule (.json or .yaml; see docs/faults.md) applied to every scenario file',
+      "  --slos FILE      SLOs checked over the run's traces at the end (default: slos.yaml of the scenario folder)",
       '  --out DIR        the run folder (default runs/<id>)',
       '  --dir DIR        the folder of scenario files (default scenarios/)',
       '  --reporter junit also print where the JUnit XML is (it is always written to the run folder)',
@@ -92,6 +94,7 @@ const commands: Record<string, Command> = {
         filters: positionals,
         seed: parseSeed(values.seed),
         faults: typeof values.faults === 'string' ? values.faults : undefined,
+        slos: typeof values.slos === 'string' ? values.slos : undefined,
         out: typeof values.out === 'string' ? values.out : undefined,
         dir: typeof values.dir === 'string' ? values.dir : undefined,
         reporter: reporter as 'junit' | 'default' | undefined,
@@ -121,6 +124,29 @@ const commands: Record<string, Command> = {
         runDir: positionals[0]!,
         out: typeof values.out === 'string' ? values.out : undefined,
       });
+    },
+  },
+  slo: {
+    summary: "check SLOs over a run folder's traces and print a table",
+    usage: 'planewright slo check <run folder> [--slos FILE]',
+    options: {
+      slos: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    optionHelp: ["  --slos FILE    the SLOs (YAML or JSON; default: slos.yaml of the run's scenario folder)"],
+    notes: [
+      'Prints every SLO with its observed n, p50, p99 and max and pass or fail, writes slo.json and',
+      'slo.txt into the run folder, and exits 1 when an SLO failed or saw no data (docs/traces.md).',
+    ],
+    positionals: true,
+    run: async (values, io, positionals) => {
+      const [verb, runDir, ...extra] = positionals;
+      if (verb !== 'check')
+        throw new UsageError('the subcommand is check: planewright slo check <run folder>');
+      if (!runDir || extra.length > 0)
+        throw new UsageError('name one run folder, such as runs/20261125-101500-ab12');
+      const { sloCheck } = await import('./slo.ts');
+      return sloCheck({ ...io, runDir, slos: typeof values.slos === 'string' ? values.slos : undefined });
     },
   },
   sim: {
@@ -200,7 +226,7 @@ function mainHelp(): string {
     'Commands:',
     ...Object.entries(commands).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`),
     '',
-    'Coming with later work: storm, slo, report.',
+    'Coming with later work: storm, report.',
     'Run `planewright <command> --help` for its options.',
     '',
   ].join('\n');

@@ -83,6 +83,30 @@ describe('planewright run and replay', () => {
     expect(broken.code).toBe(1);
   });
 
+  it('checks the SLOs over the run traces: a table, and exit 1 when one is not met', {
+    timeout: 600_000,
+  }, async () => {
+    const work = mkdtempSync(join(tmpdir(), 'pw-slo-'));
+    const sloDir = join(projectRoot, 'harness', 'cli', 'testdata', 'slo');
+    const runDir = join(work, 'run');
+    const result = await planewright(['run', '--dir', sloDir, '--out', runDir]);
+    expect(result.stdout).toMatch(/^1 passed, 0 failed$/m);
+    // the scenario folder's slos.yaml: one met, one impossible
+    expect(result.stdout).toMatch(/^create-api-key steps \(create-api-key\) +\d+ .* pass$/m);
+    expect(result.stdout).toMatch(/^impossible step \(create-api-key\) .* FAIL: max was [\d.]+ ms$/m);
+    expect(result.code).toBe(1);
+    expect(readFileSync(join(runDir, 'slo.txt'), 'utf8')).toMatch(/1 of 2 SLOs met/);
+    expect(readFileSync(join(runDir, 'traces', 'keys.scenario.ts.jsonl'), 'utf8')).toContain(
+      'create-api-key',
+    );
+    const met = await planewright(['slo', 'check', runDir, '--slos', join(sloDir, 'met.yaml')]);
+    expect(met.stdout).toMatch(/1 of 1 SLOs met/);
+    expect(met.code).toBe(0);
+    const none = await planewright(['slo', 'check', work]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/PW_SLO_NO_RUN/);
+  });
+
   it('refuses a bad fault schedule before running anything, naming the entry', async () => {
     const work = mkdtempSync(join(tmpdir(), 'pw-run-'));
     const faults = join(work, 'faults.json');

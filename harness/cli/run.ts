@@ -12,6 +12,8 @@ import { decisionsByFingerprint } from '../../simulators/kit/index.ts';
 import { PlanewrightError } from '../errors.ts';
 import type { EnvironmentJournal } from '../faults/schedule.ts';
 import { loadFaultSchedule } from '../faults/schedule.ts';
+import { sloExitCode } from '../traces/index.ts';
+import { evaluateRunSlos, findSloFile } from './slo.ts';
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -29,6 +31,8 @@ export interface RunOptions {
   reporter?: 'default' | 'junit';
   /** Replays this run folder's journals. */
   replayOf?: string;
+  /** SLOs checked over the run's traces at the end; default the scenario folder's slos.yaml. */
+  slos?: string;
   cwd: string;
   env: Record<string, string | undefined>;
   stdout: NodeJS.WritableStream;
@@ -121,16 +125,30 @@ export async function run(options: RunOptions): Promise<number> {
     Object.assign(process.env, saved);
   }
 
+  let slosOk = true;
+  const sloFile = findSloFile(options.slos, dir, options.cwd);
+  if (sloFile) {
+    const { results, table } = await evaluateRunSlos(runDir, sloFile);
+    options.stdout.write(
+      `\nSLOs (${relative(options.cwd, sloFile) || sloFile}):\n${table}${table.endsWith('\n') ? '' : '\n'}`,
+    );
+    slosOk = sloExitCode(results) === 0;
+  }
   let replayOk = true;
   if (options.replayOf)
     replayOk = compareReplay(resolve(options.cwd, options.replayOf), runDir, options.stdout);
-  const summary = { ...counts, runDir, replayReproduced: options.replayOf ? replayOk : undefined };
+  const summary = {
+    ...counts,
+    runDir,
+    slosMet: sloFile ? slosOk : undefined,
+    replayReproduced: options.replayOf ? replayOk : undefined,
+  };
   writeFileSync(join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   const shown = relative(options.cwd, runDir) || '.';
   options.stdout.write(`run folder: ${shown}\n`);
   if (options.reporter === 'junit') options.stdout.write(`junit: ${join(shown, 'junit.xml')}\n`);
   options.stdout.write(`${counts.passed} passed, ${counts.failed} failed\n`);
-  return counts.failed === 0 && counts.passed > 0 && replayOk ? 0 : 1;
+  return counts.failed === 0 && counts.passed > 0 && replayOk && slosOk ? 0 : 1;
 }
 
 function countResults(path: string) {

@@ -53,6 +53,16 @@ describe('startEnvironment', () => {
       const cell2 = env.fleet!.agents.find((agent) => agent.identity?.cell === 'cell-2')!;
       for (let i = 0; i < 200 && !cell2.get(id); i++) await sleep(25);
       expect(cell2.get(id)?.generation).toBe(1);
+      // the control plane exports its spans to the environment's collector: the provisioning flow's
+      // steps are there, in the trace of the request that created the resource
+      const steps = await env.traces!.store.waitFor(
+        {
+          where: { flow: 'provision-resource' },
+          names: ['place', 'publish', 'await-ready', 'ready'].map((step) => new RegExp(step)),
+        },
+        { timeoutMs: 15_000 },
+      );
+      expect(new Set(steps.map((span) => span.traceId)).size).toBe(1);
       // the control plane runs with the vendor-host interception preload, aimed at these simulators
       const cmdline = readFileSync(`/proc/${env.controlPlane!.pid}/cmdline`, 'utf8').split('\0');
       expect(cmdline).toContain(preloadPath);

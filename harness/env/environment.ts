@@ -15,6 +15,7 @@ import { createStripeSimulator, type StripeSimulatorState } from '../../simulato
 import { PlanewrightError } from '../errors.ts';
 import { type StartedFaultProxy, startFaultProxy } from '../faults/proxy/index.ts';
 import { interceptArgs } from '../intercept/index.ts';
+import { type StartedTraceCollector, startTraceCollector } from '../traces/index.ts';
 import { type ControlPlaneProcess, startControlPlaneProcess } from './control-plane-process.ts';
 import {
   cloneDatabase,
@@ -44,6 +45,11 @@ export interface EnvironmentOptions {
   controlPlane?: false | { env?: Record<string, string | undefined>; port?: number };
   /** Cells of the control plane, each `id:capacity`. Default: cell-1 and cell-2, 1000 each. */
   cells?: string[];
+  /**
+   * An OTLP trace collector the control plane exports to (default on); `recordTo` also appends
+   * every span to an OTLP JSON-lines file, `forwardTo` sends them on to Jaeger, Tempo or a collector.
+   */
+  traces?: false | { recordTo?: string; forwardTo?: string };
   /**
    * A fault proxy (Toxiproxy's API) between the fleet and the control plane: proxy `control-plane`.
    * Default: on when there is a fleet.
@@ -78,6 +84,8 @@ export interface Environment extends AsyncDisposable {
   readonly auth: StartedSimulator<AuthState> | undefined;
   readonly notify: StartedNotifySimulator | undefined;
   readonly fleet: Fleet | undefined;
+  /** The trace collector every component exports to, with its store. */
+  readonly traces: StartedTraceCollector | undefined;
   /** The fault proxy; its proxy `control-plane` is the agents' way to the control plane. */
   readonly faultProxy: StartedFaultProxy | undefined;
   /** The URL agents use: the fault proxy's `control-plane` proxy, or the control plane itself. */
@@ -151,6 +159,19 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
     ]);
 
     const given = options.controlPlane ? (options.controlPlane.env ?? {}) : {};
+    let traces: StartedTraceCollector | undefined;
+    if (options.traces !== false) {
+      const traceOptions = options.traces ?? {};
+      traces = await timed('traces', async () => {
+        const started = await startTraceCollector({
+          recordTo: traceOptions.recordTo,
+          forwardTo: traceOptions.forwardTo ?? process.env.PLANEWRIGHT_TRACES_FORWARD_TO,
+        });
+        stack.defer(() => started.close());
+        return started;
+      });
+    }
+
     const adminToken = given.ADMIN_TOKEN ?? `env-admin-${randomBytes(18).toString('base64url')}`;
     // agents pin the public half: generated for this environment unless the caller gives its own
     const signingKeyPem =
@@ -183,6 +204,7 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
             CELLS: cells.join(','),
             ...given,
             ...intercept.env,
+            ...(traces ? traces.env : {}),
             HOST: '127.0.0.1',
             PORT: String(options.controlPlane ? (options.controlPlane.port ?? 0) : 0),
             DATABASE_URL: database,
@@ -255,6 +277,7 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
       fleet,
       faultProxy,
       agentUrl,
+      traces,
       timings,
       async newUser(name = 'user') {
         const auth = sims.auth;
@@ -319,6 +342,7 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
           ),
           fleet: fleet && { agents: fleet.agents.length, url: agentUrl },
           faultProxy: faultProxy && { url: faultProxy.url, proxies: faultProxy.proxies() },
+          traces: traces && { otlpEndpoint: traces.endpoint },
           tokens: { admin: adminToken },
           eventPublicKeyPem,
         };
