@@ -28,6 +28,29 @@ describe('scenario fixtures', () => {
     expect((await fetch(`${stripe.url}/_sim/health`)).status).toBe(200);
   });
 
+  test('apply a fault schedule for one test and journal its decisions', async ({ stripe, faults }) => {
+    await faults.apply({
+      faults: [
+        {
+          component: 'stripe',
+          rule: { match: { path: '/v1/customers' }, fault: { kind: 'error', status: 502 }, count: 1 },
+        },
+      ],
+    });
+    const status = await fetch(`${stripe.url}/v1/customers`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk_test_x', 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'email=f%40example.test',
+    }).then((response) => response.status);
+    expect(status).toBe(502);
+    expect(faults.journal().simulators.stripe!.entries.at(-1)).toMatchObject({
+      fault: { kind: 'error', status: 502 },
+    });
+    await expect(faults.apply({ faults: [{ component: 'notify', rule: {} }] } as never)).rejects.toThrow(
+      /no notify simulator/,
+    );
+  });
+
   test('name what the environment does not have', async ({ env }) => {
     expect(env.fleet).toBeUndefined();
     expect(env.notify).toBeUndefined();

@@ -13,10 +13,13 @@ import { test as base, expect, inject } from 'vitest';
 import { type Environment, type EnvironmentOptions, startEnvironment } from './env/environment.ts';
 import { type StartedPostgres, startPostgres } from './env/postgres.ts';
 import {
+  type AppliedSchedule,
   applyFaultSchedule,
   collectJournal,
   type EnvironmentJournal,
+  type FaultSchedule,
   loadFaultSchedule,
+  parseFaultSchedule,
   replayReports,
   startReplay,
 } from './faults/schedule.ts';
@@ -100,6 +103,15 @@ export interface ScenarioFixtures {
   traces: NonNullable<Environment['traces']>;
   /** The fault proxy between the fleet and the control plane. */
   faultProxy: NonNullable<Environment['faultProxy']>;
+  /** Applies fault schedules to the file's environment (timers end with the test) and reads its journal. */
+  faults: TestFaults;
+}
+
+export interface TestFaults {
+  /** Applies a schedule (simulator rules, proxy toxics, fleet faults); resolves once it is in place. */
+  apply(schedule: FaultSchedule): Promise<AppliedSchedule>;
+  /** Every fault decision of the environment so far. */
+  journal(): EnvironmentJournal;
 }
 
 interface FileFixtures {
@@ -228,6 +240,22 @@ export function scenario(options: Omit<EnvironmentOptions, 'postgres' | 'seed'> 
     fleet: async ({ env }, use) => use(need(env.fleet, 'fleet')),
     traces: async ({ env }, use) => use(need(env.traces, 'trace collector')),
     faultProxy: async ({ env }, use) => use(need(env.faultProxy, 'fault proxy')),
+    faults: async ({ env }, use) => {
+      const applied: AppliedSchedule[] = [];
+      try {
+        await use({
+          async apply(schedule) {
+            const handle = applyFaultSchedule(env, parseFaultSchedule(schedule, 'faults.apply()'));
+            applied.push(handle);
+            await handle.ready;
+            return handle;
+          },
+          journal: () => collectJournal(env),
+        });
+      } finally {
+        for (const handle of applied) handle.stop();
+      }
+    },
   });
 }
 
