@@ -3,10 +3,15 @@
 // into the error when it does not come up.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { PlanewrightError } from '../errors.ts';
 import { freePort } from './postgres.ts';
+
+/** Where started control planes keep Node's compile cache (NODE_COMPILE_CACHE overrides it). */
+export const compileCacheDir = join(tmpdir(), 'planewright-node-compile-cache');
 
 export const serverEntry = fileURLToPath(new URL('../../control-plane/src/server.ts', import.meta.url));
 
@@ -62,7 +67,15 @@ export async function startControlPlaneProcess(
 
   const launch = async () => {
     child = spawn(process.execPath, [...(options.execArgv ?? []), serverEntry], {
-      env: { ...process.env, ...options.env, PORT: String(port), HOST: host },
+      env: {
+        // Node's compile cache keeps the stripped TypeScript and V8's code for the next start:
+        // a control plane then loads its modules in about a fifth of the time (bench/environment.ts)
+        NODE_COMPILE_CACHE: compileCacheDir,
+        ...process.env,
+        ...options.env,
+        PORT: String(port),
+        HOST: host,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     for (const stream of [child.stdout!, child.stderr!]) collectLines(stream, lines, options.onLine);

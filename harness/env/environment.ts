@@ -8,7 +8,7 @@ import { createPublicKey, generateKeyPairSync, randomBytes, randomUUID } from 'n
 import { migrate, parseSigningKey } from '../../control-plane/index.ts';
 import { APP_CLIENT, type AuthState, createAuthSimulator, DEFAULT_API } from '../../simulators/auth/index.ts';
 import { type Fleet, type FleetOptions, startFleet } from '../../simulators/fleet/index.ts';
-import type { StartedSimulator } from '../../simulators/kit/index.ts';
+import type { LogLevel, StartedSimulator } from '../../simulators/kit/index.ts';
 import { createNotifySimulator, type StartedNotifySimulator } from '../../simulators/notify/index.ts';
 import { createSalesforceSimulator, type SalesforceState } from '../../simulators/salesforce/index.ts';
 import { createStripeSimulator, type StripeSimulatorState } from '../../simulators/stripe/index.ts';
@@ -363,6 +363,8 @@ async function startSimulators(
   stack: AsyncDisposableStack,
   timed: <T>(name: string, start: () => Promise<T>) => Promise<T>,
 ) {
+  // simulators share this process's output: their request logs only when asked for
+  const logLevel = (process.env.PLANEWRIGHT_SIM_LOG_LEVEL ?? 'warn') as LogLevel;
   const start = async <T extends { stop(): Promise<void> }>(name: SimulatorName, run: () => Promise<T>) => {
     if (!wanted.has(name)) return undefined;
     const started = await timed(name, run);
@@ -370,10 +372,10 @@ async function startSimulators(
     return started;
   };
   const [stripe, salesforce, auth, notify] = await Promise.all([
-    start('stripe', () => createStripeSimulator({ seed }).start()),
-    start('salesforce', () => createSalesforceSimulator({ seed }).start()),
-    start('auth', () => createAuthSimulator({ seed }).start()),
-    start('notify', () => createNotifySimulator({ seed }).start()),
+    start('stripe', () => createStripeSimulator({ seed, logLevel }).start()),
+    start('salesforce', () => createSalesforceSimulator({ seed, logLevel }).start()),
+    start('auth', () => createAuthSimulator({ seed, logLevel }).start()),
+    start('notify', () => createNotifySimulator({ seed, logLevel }).start()),
   ]);
   return { stripe, salesforce, auth, notify };
 }
