@@ -161,6 +161,12 @@ describe('stuck resources and stale agents', () => {
       cell: 'cell-2',
     });
     const id = created.body.resource.id as string;
+    // its provisioning flow waits for the data plane (rows a step holds are skipped by a pass)
+    for (let i = 0; i < 200; i++) {
+      const { rows } = await cp.deps.db.query('SELECT state FROM flows WHERE id = $1', [created.body.flowId]);
+      if (rows[0]?.state === 'waiting') break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     expect((await runPass()).stuckDetected).not.toContain(id);
     // as if its desired state had changed two minutes ago
     await cp.deps.db.query("UPDATE resources SET desired_at = now() - interval '2 minutes' WHERE id = $1", [
