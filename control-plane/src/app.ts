@@ -6,6 +6,7 @@ import { registerRoutes } from './api/routes/index.ts';
 import { authenticate } from './auth/authenticate.ts';
 import type { AppDeps } from './deps.ts';
 import { ApiError, apiErrorFromPg } from './errors.ts';
+import { stripeWebhookRouter } from './webhooks/stripe.ts';
 
 /** Builds the control plane's express app; `server.ts` only starts it. */
 export function createApp(deps: AppDeps): express.Express {
@@ -49,6 +50,8 @@ export function createApp(deps: AppDeps): express.Express {
     res.send(await deps.metrics.registry.metrics());
   });
 
+  // before the JSON parser: a webhook's signature is over its raw body
+  app.use(stripeWebhookRouter(deps));
   app.use(express.json({ limit: '256kb', strict: true }));
   app.use(authenticate(deps));
 

@@ -101,6 +101,34 @@ const settings = z.object({
   PROVISION_INTERNAL_RETRIES: z.coerce.number().int().min(0).default(5),
   /** Wait before the first re-send after an internal apply error; doubles after each, up to FLOW_RETRY_MAX_MS. */
   PROVISION_RETRY_BASE_MS: z.coerce.number().int().min(1).default(1_000),
+  /** Where the customer-facing app lives: links in emails (invitations, password resets) point there. */
+  APP_URL: z.url().default('http://localhost:3000'),
+  /** Stripe (billing flows): the secret key; without it the billing flows are off. */
+  STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  /** The `whsec_…` secret Stripe signs webhooks to /v1/webhooks/stripe with. */
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** Another Stripe API base (a simulator); default Stripe's own host. */
+  STRIPE_API_URL: z.url().optional(),
+  /** Salesforce (CRM flows), OAuth 2.0 username-password flow of a connected app. */
+  SALESFORCE_LOGIN_URL: z.url().default('https://login.salesforce.com'),
+  SALESFORCE_CLIENT_ID: z.string().min(1).optional(),
+  SALESFORCE_CLIENT_SECRET: z.string().min(1).optional(),
+  SALESFORCE_USERNAME: z.string().min(1).optional(),
+  SALESFORCE_PASSWORD: z.string().min(1).optional(),
+  /** The auth provider's Management API (Auth0's): tenant domain and a machine-to-machine app. */
+  AUTH_MANAGEMENT_DOMAIN: z.string().min(1).optional(),
+  AUTH_MANAGEMENT_CLIENT_ID: z.string().min(1).optional(),
+  AUTH_MANAGEMENT_CLIENT_SECRET: z.string().min(1).optional(),
+  /** The Management API's audience; default `https://<domain>/api/v2/`. */
+  AUTH_MANAGEMENT_AUDIENCE: z.string().min(1).optional(),
+  /** Email (SendGrid) and SMS (Twilio). */
+  SENDGRID_API_KEY: z.string().min(1).optional(),
+  NOTIFY_FROM_EMAIL: z.email().default('no-reply@planewright.dev'),
+  TWILIO_ACCOUNT_SID: z.string().min(1).optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  TWILIO_FROM_NUMBER: z.string().min(1).optional(),
+  /** Bound of every call to a vendor. */
+  VENDOR_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_SERVICE_NAME: z.string().default('planewright-control-plane'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -17,6 +17,7 @@ import { flowDefinitions } from './flows/definitions/index.ts';
 import { FlowEngine } from './flows/engine.ts';
 import { registerFlowGauges } from './flows/metrics.ts';
 import { createMetrics } from './telemetry/metrics.ts';
+import { createVendors, type Vendors } from './vendors/index.ts';
 
 export interface StartedControlPlane {
   /** `http://HOST:PORT` the API listens on. */
@@ -30,11 +31,18 @@ export interface StartedControlPlane {
 }
 
 /** Wires the control plane from a validated config: pool, metrics, flow engine and the express app. */
-export function createControlPlane(config: Config, options: { logger?: pino.Logger } = {}) {
+export function createControlPlane(
+  config: Config,
+  options: {
+    logger?: pino.Logger /** Instead of the SDK clients config.ts describes (tests). */;
+    vendors?: Vendors;
+  } = {},
+) {
   const logger =
     options.logger ?? pino({ level: config.LOG_LEVEL, base: { service: config.OTEL_SERVICE_NAME } });
   const db = createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX);
   const metrics = createMetrics();
+  const vendors = options.vendors ?? createVendors(config);
   const eventSigner = eventSignerFromConfig(config);
   if (eventSigner.generated) {
     logger.info(
@@ -47,7 +55,7 @@ export function createControlPlane(config: Config, options: { logger?: pino.Logg
     databaseUrl: config.DATABASE_URL,
     logger,
     metrics,
-    definitions: flowDefinitions(config),
+    definitions: flowDefinitions(config, vendors),
     concurrency: config.FLOW_CONCURRENCY,
     leaseMs: config.FLOW_LEASE_MS,
     maxAttempts: config.FLOW_MAX_ATTEMPTS,
@@ -90,6 +98,7 @@ export function createControlPlane(config: Config, options: { logger?: pino.Logg
     snapshotCache: new SnapshotCache(db),
     kek: kekFromConfig(config),
     isShuttingDown: () => shuttingDown,
+    vendors,
   };
   const app = createApp(deps);
 

@@ -9,6 +9,7 @@ import type { SnapshotCache } from './dataplane/snapshot-cache.ts';
 import type { Db } from './db/pool.ts';
 import type { FlowEngine } from './flows/engine.ts';
 import type { Metrics } from './telemetry/metrics.ts';
+import type { Vendors } from './vendors/index.ts';
 
 /** Everything the express app needs, built by `server.ts` (or a test) and handed to `createApp`. */
 export interface AppDeps {
@@ -34,6 +35,8 @@ export interface AppDeps {
   snapshotCache: SnapshotCache;
   /** Opens customer secrets for sealing to agents. */
   kek: KeyEncryptionKey;
+  /** The vendors' SDK clients (Stripe, Salesforce, the auth provider, email, SMS); absent when not configured. */
+  vendors: Vendors;
   /** True once SIGTERM arrived: /readyz answers 503 so the load balancer stops sending traffic. */
   isShuttingDown: () => boolean;
 }

@@ -63,6 +63,20 @@ describe('startEnvironment', () => {
         { timeoutMs: 15_000 },
       );
       expect(new Set(steps.map((span) => span.traceId)).size).toBe(1);
+      // its vendors' SDKs, at the vendors' real hosts, reach the simulators through interception
+      const vendors = await fetch(`${env.controlPlane!.url}/v1/admin/vendors`, {
+        headers: { authorization: `Bearer ${env.adminToken}` },
+      }).then(
+        (response) =>
+          response.json() as Promise<Record<string, { reachable: boolean | null; error: string | null }>>,
+      );
+      expect(vendors).toMatchObject({
+        stripe: { reachable: true },
+        salesforce: { reachable: true },
+        auth: { reachable: true },
+        email: { configured: true },
+        sms: { configured: true },
+      });
       // the control plane runs with the vendor-host interception preload, aimed at these simulators
       const cmdline = readFileSync(`/proc/${env.controlPlane!.pid}/cmdline`, 'utf8').split('\0');
       expect(cmdline).toContain(preloadPath);

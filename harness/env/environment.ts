@@ -6,10 +6,20 @@
 // lines).
 import { createPublicKey, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { migrate, parseSigningKey } from '../../control-plane/index.ts';
-import { APP_CLIENT, type AuthState, createAuthSimulator, DEFAULT_API } from '../../simulators/auth/index.ts';
+import {
+  APP_CLIENT,
+  type AuthState,
+  createAuthSimulator,
+  DEFAULT_API,
+  M2M_CLIENT,
+} from '../../simulators/auth/index.ts';
 import { type Fleet, type FleetOptions, startFleet } from '../../simulators/fleet/index.ts';
 import type { LogLevel, StartedSimulator } from '../../simulators/kit/index.ts';
-import { createNotifySimulator, type StartedNotifySimulator } from '../../simulators/notify/index.ts';
+import {
+  createNotifySimulator,
+  defaultTwilioAccount,
+  type StartedNotifySimulator,
+} from '../../simulators/notify/index.ts';
 import { createSalesforceSimulator, type SalesforceState } from '../../simulators/salesforce/index.ts';
 import { createStripeSimulator, type StripeSimulatorState } from '../../simulators/stripe/index.ts';
 import { PlanewrightError } from '../errors.ts';
@@ -21,6 +31,7 @@ import {
   cloneDatabase,
   createEmptyDatabase,
   dropDatabase,
+  freePort,
   type StartedPostgres,
   startPostgres,
   stopPostgres,
@@ -192,21 +203,25 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
           .map(([name, sim]) => [name, sim!.url]),
       );
       const intercept = Object.keys(targets).length > 0 ? interceptArgs(targets) : { execArgv: [], env: {} };
+      // the port is chosen first: Stripe's webhook endpoint names it, and its secret is a setting
+      const port = (options.controlPlane ? options.controlPlane.port : undefined) || (await freePort());
+      const vendorEnv = await vendorSettings(sims, port);
       controlPlane = await timed('control-plane', async () => {
         const started = await startControlPlaneProcess({
           execArgv: intercept.execArgv,
-          port: options.controlPlane ? options.controlPlane.port : undefined,
+          port,
           env: {
             // defaults, then the caller's settings, then what the environment's wiring decides
             SECRETS_KEK: randomBytes(32).toString('base64'),
             TEST_MODE: 'true',
             LOG_LEVEL: 'warn',
             CELLS: cells.join(','),
+            ...vendorEnv,
             ...given,
             ...intercept.env,
             ...(traces ? traces.env : {}),
             HOST: '127.0.0.1',
-            PORT: String(options.controlPlane ? (options.controlPlane.port ?? 0) : 0),
+            PORT: String(port),
             DATABASE_URL: database,
             // the auth provider: the simulator's, or a placeholder a test without users never calls
             AUTH_JWKS_URL: auth
@@ -356,6 +371,69 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
     throw error;
   }
 }
+
+/** Test tenant domain of the auth provider: `*.auth0.com` requests reach the simulator through interception. */
+export const authTenantDomain = 'planewright-test.us.auth0.com';
+
+/**
+ * The control plane's vendor settings, as production would have them (the vendors' real hosts,
+ * which the interception preload sends to the simulators), with the simulators' test credentials.
+ * A Stripe webhook endpoint for the control plane is created at the simulator, for its secret.
+ */
+async function vendorSettings(
+  sims: Awaited<ReturnType<typeof startSimulators>>,
+  controlPlanePort: number,
+): Promise<Record<string, string>> {
+  const settings: Record<string, string> = { APP_URL: 'https://app.planewright.test' };
+  if (sims.stripe) {
+    const response = await fetch(`${sims.stripe.url}/v1/webhook_endpoints`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${stripeTestKey}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({
+        url: `http://127.0.0.1:${controlPlanePort}/v1/webhooks/stripe`,
+        'enabled_events[]': '*',
+      }).toString(),
+    });
+    const endpoint = (await response.json()) as { secret?: string; error?: { message: string } };
+    if (!endpoint.secret)
+      throw new PlanewrightError(
+        'PW_ENV_COMPONENT_FAILED',
+        `the Stripe simulator refused the webhook endpoint: ${endpoint.error?.message}`,
+      );
+    Object.assign(settings, { STRIPE_SECRET_KEY: stripeTestKey, STRIPE_WEBHOOK_SECRET: endpoint.secret });
+  }
+  if (sims.salesforce)
+    Object.assign(settings, {
+      // by URL: jsforce's login through the interception preload fails when OpenTelemetry's http
+      // instrumentation is loaded too (aborted request); see docs/intercept.md
+      SALESFORCE_LOGIN_URL: sims.salesforce.url,
+      SALESFORCE_CLIENT_ID: 'planewright-client',
+      SALESFORCE_CLIENT_SECRET: 'planewright-secret',
+      SALESFORCE_USERNAME: 'admin@planewright.test',
+      SALESFORCE_PASSWORD: 'planewright',
+    });
+  if (sims.auth)
+    Object.assign(settings, {
+      AUTH_MANAGEMENT_DOMAIN: authTenantDomain,
+      AUTH_MANAGEMENT_CLIENT_ID: M2M_CLIENT.client_id,
+      AUTH_MANAGEMENT_CLIENT_SECRET: M2M_CLIENT.client_secret!,
+      AUTH_MANAGEMENT_AUDIENCE: `${sims.auth.url}/api/v2/`,
+    });
+  if (sims.notify)
+    Object.assign(settings, {
+      SENDGRID_API_KEY: 'SG.planewright-test.key',
+      TWILIO_ACCOUNT_SID: defaultTwilioAccount.accountSid,
+      TWILIO_AUTH_TOKEN: defaultTwilioAccount.authToken,
+      TWILIO_FROM_NUMBER: '+15005550006',
+    });
+  return settings;
+}
+
+/** The Stripe secret key the environment's control plane uses (any `sk_test_` key works at the simulator). */
+export const stripeTestKey = 'sk_test_planewright_environment';
 
 async function startSimulators(
   wanted: Set<SimulatorName>,

@@ -4,6 +4,7 @@ import type { Api } from '../route.ts';
 import { registerAdminClockRoutes } from './admin-clock.ts';
 import { registerAdminDiagnosticRoutes } from './admin-diagnostics.ts';
 import { registerAdminFlowRoutes } from './admin-flows.ts';
+import { registerAdminVendorRoutes } from './admin-vendors.ts';
 import { registerApiKeyRoutes } from './api-keys.ts';
 import { registerAuditRoutes } from './audit.ts';
 import { registerBillingRoutes } from './billing.ts';
@@ -19,6 +20,7 @@ export function registerRoutes(api: Api): void {
   registerAdminFlowRoutes(api);
   registerAdminClockRoutes(api);
   registerAdminDiagnosticRoutes(api);
+  registerAdminVendorRoutes(api);
   registerUserRoutes(api);
   registerSecretRoutes(api);
   registerBillingRoutes(api);

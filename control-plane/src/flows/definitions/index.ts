@@ -1,4 +1,5 @@
 import type { Config } from '../../config.ts';
+import type { Vendors } from '../../vendors/index.ts';
 import type { FlowDefinition } from '../definition.ts';
 import { createApiKeyFlow } from './create-api-key.ts';
 import { deleteUserFlow } from './delete-user.ts';
@@ -6,8 +7,8 @@ import { deprovisionResourceFlow } from './deprovision-resource.ts';
 import { diagnosticFlow } from './diagnostic.ts';
 import { provisionResourceFlow } from './provision-resource.ts';
 
-/** Every flow this control plane runs. */
-export function flowDefinitions(config: Config): FlowDefinition<never>[] {
+/** Every flow this control plane runs; the vendor flows call `vendors` (see vendors/index.ts). */
+export function flowDefinitions(config: Config, vendors: Vendors = {}): FlowDefinition<never>[] {
   const flows = [deleteUserFlow, createApiKeyFlow] as FlowDefinition<never>[];
   flows.push(
     provisionResourceFlow({
