@@ -13,7 +13,7 @@ import { PlanewrightError } from '../errors.ts';
 import type { EnvironmentJournal } from '../faults/schedule.ts';
 import { loadFaultSchedule } from '../faults/schedule.ts';
 import { sloExitCode } from '../traces/index.ts';
-import { evaluateRunSlos, findSloFile } from './slo.ts';
+import { evaluateRunSlos, findSloFiles } from './slo.ts';
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -140,7 +140,7 @@ export async function run(options: RunOptions): Promise<number> {
   const summary = {
     ...counts,
     runDir,
-    slosMet: sloFile ? slosOk : undefined,
+    slosMet: sloFiles.length > 0 ? slosOk : undefined,
     replayReproduced: options.replayOf ? replayOk : undefined,
   };
   writeFileSync(join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);

@@ -58,14 +58,14 @@ export async function sloCheck(options: {
       'pass a run folder written by `planewright run`',
     );
   const { dir } = JSON.parse(readFileSync(manifestPath, 'utf8')) as { dir: string };
-  const sloFile = findSloFile(options.slos, dir, options.cwd);
-  if (!sloFile)
+  const sloFiles = findSloFiles(options.slos, dir, options.cwd);
+  if (sloFiles.length === 0)
     throw new PlanewrightError(
       'PW_SLO_NO_FILE',
       `no SLO file: none given and none in ${dir} (slos.yaml, slos.json)`,
       'pass --slos FILE (see docs/traces.md for the format)',
     );
-  const { results, table } = await evaluateRunSlos(runDir, sloFile);
+  const { results, table } = await evaluateRunSlos(runDir, sloFiles);
   options.stdout.write(table.endsWith('\n') ? table : `${table}\n`);
   return sloExitCode(results);
 }
