@@ -126,12 +126,11 @@ export async function run(options: RunOptions): Promise<number> {
   }
 
   let slosOk = true;
-  const sloFile = findSloFile(options.slos, dir, options.cwd);
-  if (sloFile) {
-    const { results, table } = await evaluateRunSlos(runDir, sloFile);
-    options.stdout.write(
-      `\nSLOs (${relative(options.cwd, sloFile) || sloFile}):\n${table}${table.endsWith('\n') ? '' : '\n'}`,
-    );
+  const sloFiles = findSloFiles(options.slos, dir, options.cwd);
+  if (sloFiles.length > 0) {
+    const { results, table } = await evaluateRunSlos(runDir, sloFiles);
+    const named = sloFiles.map((file) => relative(options.cwd, file) || file).join(', ');
+    options.stdout.write(`\nSLOs (${named}):\n${table}${table.endsWith('\n') ? '' : '\n'}`);
     slosOk = sloExitCode(results) === 0;
   }
   let replayOk = true;

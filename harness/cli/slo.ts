@@ -14,20 +14,31 @@ import {
   TraceStore,
 } from '../traces/index.ts';
 
-/** The SLO file a run uses: the one given, else the scenario folder's `slos.yaml` or `slos.json`. */
-export function findSloFile(given: string | undefined, scenarioDir: string, cwd: string): string | undefined {
-  if (given) return resolve(cwd, given);
-  return ['slos.yaml', 'slos.yml', 'slos.json']
+/**
+ * The SLO files a run uses: the one given, else the scenario folder's `slos.yaml` (or `.json`) and
+ * every file in its `slos/` folder (one per flow, say).
+ */
+export function findSloFiles(given: string | undefined, scenarioDir: string, cwd: string): string[] {
+  if (given) return [resolve(cwd, given)];
+  const top = ['slos.yaml', 'slos.yml', 'slos.json']
     .map((name) => join(scenarioDir, name))
-    .find((path) => existsSync(path));
+    .filter((path) => existsSync(path));
+  const folder = join(scenarioDir, 'slos');
+  const more = existsSync(folder)
+    ? readdirSync(folder)
+        .filter((name) => /\.(ya?ml|json)$/.test(name))
+        .sort()
+        .map((name) => join(folder, name))
+    : [];
+  return [...top, ...more];
 }
 
 /** Evaluates the SLOs over every span the run recorded; writes slo.json and slo.txt into the run folder. */
 export async function evaluateRunSlos(
   runDir: string,
-  sloFile: string,
+  sloFiles: string[],
 ): Promise<{ results: SloResult[]; table: string }> {
-  const slos = await loadSlos(sloFile);
+  const slos = (await Promise.all(sloFiles.map((file) => loadSlos(file)))).flat();
   const store = new TraceStore({ maxSpans: 5_000_000 });
   const tracesDir = join(runDir, 'traces');
   if (existsSync(tracesDir))
@@ -37,7 +48,7 @@ export async function evaluateRunSlos(
   const table = formatSloTable(results);
   writeFileSync(
     join(runDir, 'slo.json'),
-    `${JSON.stringify({ sloFile, spans: store.stats(), results }, null, 2)}\n`,
+    `${JSON.stringify({ sloFiles, spans: store.stats(), results }, null, 2)}\n`,
   );
   writeFileSync(join(runDir, 'slo.txt'), table.endsWith('\n') ? table : `${table}\n`);
   return { results, table };
