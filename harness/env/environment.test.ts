@@ -63,6 +63,11 @@ describe('startEnvironment', () => {
         { timeoutMs: 15_000 },
       );
       expect(new Set(steps.map((span) => span.traceId)).size).toBe(1);
+      // and so do the simulators of this process: the auth simulator's token request of newUser()
+      await env.traces!.store.waitFor(
+        { where: { service: 'planewright-simulators' } },
+        { timeoutMs: 15_000 },
+      );
       // its vendors' SDKs, at the vendors' real hosts, reach the simulators through interception
       const vendors = await fetch(`${env.controlPlane!.url}/v1/admin/vendors`, {
         headers: { authorization: `Bearer ${env.adminToken}` },
@@ -77,6 +82,20 @@ describe('startEnvironment', () => {
         email: { configured: true },
         sms: { configured: true },
       });
+      // one trace: the control plane's request and the Stripe simulator's handling of its SDK call
+      // (SDKs on node:http carry traceparent; fetch-based ones, auth0 and jsforce, do not yet)
+      const [check] = await env.traces!.store.waitFor(
+        { where: { name: 'GET /v1/admin/vendors', kind: 'server' } },
+        { timeoutMs: 15_000 },
+      );
+      await env.traces!.store.waitFor(
+        {
+          traceId: check!.traceId,
+          where: { service: 'planewright-simulators' },
+          names: ['GET /v1/customers'],
+        },
+        { timeoutMs: 15_000 },
+      );
       // the control plane runs with the vendor-host interception preload, aimed at these simulators
       const cmdline = readFileSync(`/proc/${env.controlPlane!.pid}/cmdline`, 'utf8').split('\0');
       expect(cmdline).toContain(preloadPath);

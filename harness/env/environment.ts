@@ -36,6 +36,7 @@ import {
   startPostgres,
   stopPostgres,
 } from './postgres.ts';
+import { traceSimulatorsTo } from './simulator-tracing.ts';
 
 export type SimulatorName = 'stripe' | 'salesforce' | 'auth' | 'notify';
 export const simulatorNames: readonly SimulatorName[] = ['stripe', 'salesforce', 'auth', 'notify'];
@@ -179,6 +180,9 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
           forwardTo: traceOptions.forwardTo ?? process.env.PLANEWRIGHT_TRACES_FORWARD_TO,
         });
         stack.defer(() => started.close());
+        // the simulators of this process too (deferred after the close above, so it runs first)
+        const simulatorTraces = await traceSimulatorsTo(started.url);
+        stack.defer(() => simulatorTraces.stop());
         return started;
       });
     }
