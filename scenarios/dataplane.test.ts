@@ -3,7 +3,6 @@
 // cell-1 reaches the cell-1 agent only, verified and applied, and becomes ready from the agent's
 // report; the agent keeps serving through a control-plane crash and resyncs after it.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -22,6 +21,7 @@ import {
   startDevAuth,
   startPostgres,
 } from '../harness/env/index.ts';
+import { eventually } from '../harness/fixtures.ts';
 import { FleetAgent, pinKeys, startFleet, verifyEvent } from '../simulators/fleet/index.ts';
 
 const adminToken = 'scenario-admin-token-0123456789';
@@ -34,21 +34,6 @@ let databaseUrl: string;
 let auth: DevAuth;
 let cp: ControlPlaneProcess;
 const agents: FleetAgent[] = [];
-
-/** Polls `check` until it returns something truthy; fails with `what` at the deadline. */
-async function waitFor<T>(
-  what: string,
-  check: () => T | Promise<T>,
-  timeoutMs = 15_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 async function call(method: string, path: string, token: string, body?: unknown) {
   const response = await fetch(`${cp.url}${path}`, {
@@ -144,22 +129,22 @@ describe('the data plane with a fleet', () => {
     expect(created.status).toBeLessThan(300);
     const id = created.body.resource.id as string;
 
-    const applied = await waitFor('the cell-1 agent to apply the resource', () => cell1.get(id));
+    const applied = await eventually('the cell-1 agent to apply the resource', () => cell1.get(id));
     expect(applied).toMatchObject({
       generation: 1,
       desired: { name: 'orders', spec: databaseSpec, cell: 'cell-1' },
     });
-    await waitFor('the resource to become ready from the agent report', async () => {
+    await eventually('the resource to become ready from the agent report', async () => {
       const resource = await call('GET', `/v1/orgs/${orgId}/resources/${id}`, user);
       return resource.body.phase === 'ready' && resource.body.observedGeneration === 1;
     });
-    await waitFor('the cell-2 agent to be in sync', () => cell2.status.state === 'inSync');
+    await eventually('the cell-2 agent to be in sync', () => cell2.status.state === 'inSync');
     expect(cell2.get(id)).toBeUndefined();
     expect(cell1.status.rejected).toEqual({});
 
     // crash: the agent keeps serving its local copy while the control plane is gone
     await cp.kill('SIGKILL');
-    await waitFor('the agent to notice and back off', () => cell1.status.errors > 0, 10_000);
+    await eventually('the agent to notice and back off', () => cell1.status.errors > 0, 10_000);
     expect(cell1.get(id)).toMatchObject({ generation: 1 });
     expect(cell1.status.state).toBe('backingOff');
 
@@ -168,9 +153,9 @@ describe('the data plane with a fleet', () => {
       spec: { ...databaseSpec, storageGb: 20 },
     });
     expect(changed.status).toBeLessThan(300);
-    await waitFor('the agent to resync generation 2', () => cell1.get(id)?.generation === 2, 20_000);
+    await eventually('the agent to resync generation 2', () => cell1.get(id)?.generation === 2, 20_000);
     expect(cell1.get(id)?.desired.spec).toEqual({ ...databaseSpec, storageGb: 20 });
-    await waitFor('generation 2 to be observed', async () => {
+    await eventually('generation 2 to be observed', async () => {
       const resource = await call('GET', `/v1/orgs/${orgId}/resources/${id}`, user);
       return resource.body.observedGeneration === 2;
     });
@@ -239,7 +224,7 @@ describe('the data plane with a fleet', () => {
   it('follows a rebuilt cell history: re-hydrates under the new epoch and restarts its cursor', async () => {
     const agent = agents[0]!;
     const credentials = agent.identity!;
-    await waitFor('the cell-1 agent to be in sync', () => agent.status.state === 'inSync');
+    await eventually('the cell-1 agent to be in sync', () => agent.status.state === 'inSync');
     const before = await call('GET', '/v1/agent/events?after=0&limit=10', credentials.token);
     const [oldEvent] = before.body.events as { event: Record<string, any> }[];
     expect(agent.status.appliedSequence).toBeGreaterThan(0);
@@ -270,7 +255,7 @@ describe('the data plane with a fleet', () => {
     const after = await call('GET', '/v1/agent/snapshot', credentials.token);
     expect(after.body.epoch).not.toBe(oldEvent!.event.epoch);
     // its cursor was past the new history's latest sequence: it re-hydrates, and moves its cursor back
-    await waitFor(
+    await eventually(
       'the agent to re-hydrate under the new epoch',
       () => agent.status.epochChanges === 1 && agent.status.appliedSequence === after.body.sequence,
       20_000,
@@ -305,7 +290,7 @@ describe('the data plane with a fleet', () => {
       agent: { pinnedPublicKeyPems: [publicKeyPem], waitMs: 1_000, backoffBaseMs: 50, backoffCapMs: 500 },
     });
     try {
-      await waitFor('every fleet agent to be in sync', () => fleet.counters().inSync === 6, 20_000);
+      await eventually('every fleet agent to be in sync', () => fleet.counters().inSync === 6, 20_000);
       expect(fleet.counters()).toMatchObject({ agents: 6, connected: 6, backingOff: 0 });
     } finally {
       await fleet.stop();

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Queryable } from '../db/pool.ts';
+import { startPeriodic } from './periodic.ts';
 
 export interface PruneOptions {
   /** Events older than this may go. */
@@ -53,24 +54,13 @@ export async function pruneOutbox(db: Queryable, options: PruneOptions): Promise
 export function startOutboxPruner(
   options: PruneOptions & { db: Queryable; intervalMs: number; logger: Logger },
 ) {
-  let running: Promise<void> | undefined;
-  const round = () => {
-    if (running) return;
-    running = pruneOutbox(options.db, options)
-      .then(({ deleted }) => {
-        if (deleted) options.logger.debug({ deleted }, 'outbox pruned');
-      })
-      .catch((error) => options.logger.warn({ err: error }, 'outbox pruning failed; retrying next interval'))
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  const timer = options.intervalMs > 0 ? setInterval(round, options.intervalMs).unref() : undefined;
-  return {
-    /** Stops the timer and waits for a round under way, so the pool can close after it. */
-    async stop(): Promise<void> {
-      clearInterval(timer);
-      await running;
+  return startPeriodic({
+    intervalMs: options.intervalMs,
+    logger: options.logger,
+    what: 'outbox pruning',
+    work: async () => {
+      const { deleted } = await pruneOutbox(options.db, options);
+      if (deleted) options.logger.debug({ deleted }, 'outbox pruned');
     },
-  };
+  });
 }

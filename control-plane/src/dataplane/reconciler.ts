@@ -9,6 +9,7 @@ import { recordAudit } from '../audit.ts';
 import type { Config } from '../config.ts';
 import { type Db, type Queryable, withTransaction } from '../db/pool.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
+import { startPeriodic } from './periodic.ts';
 import type { ReconcileFinding } from './status.ts';
 
 export interface ReconcileOptions {
@@ -193,35 +194,22 @@ export function startReconciler(
     onPass?: (result: ReconcilePassResult) => void;
   },
 ) {
-  let running: Promise<void> | undefined;
-  const pass = () => {
-    if (running) return;
-    running = reconcileOnce(options.db, options)
-      .then((result) => {
-        options.onPass?.(result);
-        if (result.resynced.length || result.unresolved.length || result.stuckDetected.length) {
-          options.logger.info(
-            {
-              stuck: result.stuckDetected.length,
-              resynced: result.resynced.length,
-              unresolved: result.unresolved.length,
-            },
-            'reconciler pass',
-          );
-        }
-      })
-      .catch((error) => options.logger.warn({ err: error }, 'reconciler pass failed; retrying next interval'))
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  const timer = options.intervalMs > 0 ? setInterval(pass, options.intervalMs).unref() : undefined;
-  return {
-    async stop(): Promise<void> {
-      clearInterval(timer);
-      await running;
+  return startPeriodic({
+    intervalMs: options.intervalMs,
+    logger: options.logger,
+    what: 'reconciler pass',
+    work: async () => {
+      const result = await reconcileOnce(options.db, options);
+      options.onPass?.(result);
+      if (result.resynced.length || result.unresolved.length || result.stuckDetected.length) {
+        const { stuckDetected, resynced, unresolved } = result;
+        options.logger.info(
+          { stuck: stuckDetected.length, resynced: resynced.length, unresolved: unresolved.length },
+          'reconciler pass',
+        );
+      }
     },
-  };
+  });
 }
 
 /** The reconciler's settings from the config (shared by the timer and POST /v1/admin/reconciler/run). */
