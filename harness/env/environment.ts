@@ -425,6 +425,8 @@ async function vendorSettings(
       AUTH_MANAGEMENT_CLIENT_ID: M2M_CLIENT.client_id,
       AUTH_MANAGEMENT_CLIENT_SECRET: M2M_CLIENT.client_secret!,
       AUTH_MANAGEMENT_AUDIENCE: `${sims.auth.url}/api/v2/`,
+      // the application invitations and password-change tickets send users back to
+      AUTH_APP_CLIENT_ID: APP_CLIENT.client_id,
     });
   if (sims.notify)
     Object.assign(settings, {
