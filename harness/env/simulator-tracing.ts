@@ -13,8 +13,8 @@ let registered: Promise<{ flush(): Promise<void> }> | undefined;
 /** A span exporter that forwards to the current collector; spans with none are dropped. */
 class CurrentCollectorExporter implements SpanExporter {
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
-    if (!target) return done({ code: 0 });
-    target.export(spans, done);
+    if (target) target.export(spans, done);
+    else done({ code: 0 });
   }
   async shutdown(): Promise<void> {}
 }
