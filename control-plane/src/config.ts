@@ -63,6 +63,14 @@ const settings = z.object({
   FLOW_STUCK_AFTER_MS: z.coerce.number().int().min(1).default(300_000),
   /** How long a provisioning flow waits for the data plane before it fails. */
   PROVISION_TIMEOUT_MS: z.coerce.number().int().min(1).default(600_000),
+  /** How long a deleted organization's metadata is kept (flow clock) before it is purged; the audit log stays. */
+  TENANT_RETENTION_MS: z.coerce.number().int().min(0).default(2_592_000_000), // 30 days
+  /** Dunning: how long after a failed renewal (flow clock) the organization's data plane is suspended unless paid. */
+  BILLING_GRACE_PERIOD_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(7 * 24 * 3600 * 1000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   /** Ed25519 private key (PKCS8 PEM, or its DER in base64) that signs data-plane events. Required
    * unless TEST_MODE, which generates one at start: agents pin the public key, so only tests can. */
@@ -121,6 +129,8 @@ const settings = z.object({
   AUTH_MANAGEMENT_CLIENT_SECRET: z.string().min(1).optional(),
   /** The Management API's audience; default `https://<domain>/api/v2/`. */
   AUTH_MANAGEMENT_AUDIENCE: z.string().min(1).optional(),
+  /** The application invitees sign in to (Auth0 organization invitations name it); default AUTH_MANAGEMENT_CLIENT_ID. */
+  AUTH_APP_CLIENT_ID: z.string().min(1).optional(),
   /** Email (SendGrid) and SMS (Twilio). */
   SENDGRID_API_KEY: z.string().min(1).optional(),
   NOTIFY_FROM_EMAIL: z.email().default('no-reply@planewright.dev'),

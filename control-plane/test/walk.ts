@@ -57,6 +57,9 @@ export const exampleBodies: Record<string, unknown> = {
   'patch /v1/orgs/{orgId}/resources/{resourceId}': { spec: { ...databaseSpec, storageGb: 20 } },
   'post /v1/orgs/{orgId}/invitations': { email: 'walk@example.test', role: 'member' },
   'post /v1/orgs/{orgId}/api-keys': { name: 'walk', role: 'member' },
+  'post /v1/orgs/{orgId}/billing/subscription': { plan: 'pro', paymentMethod: 'pm_card_visa' },
+  'put /v1/orgs/{orgId}/billing/plan': { plan: 'pro' },
+  'post /v1/orgs/{orgId}/billing/payment-method': { paymentMethod: 'pm_card_visa' },
   // agent routes: not organization-scoped (the tenant walk skips them); the bad-input walk sends
   // these with NUL in every string, so each must hold a string. Bodies without one (the bootstrap
   // token's, the heartbeat's) are left out: NUL could not make them invalid.

@@ -297,8 +297,7 @@ export function registerAgentGatewayRoutes(api: Api): void {
     otherResponses: { 410: 'snapshot_required: re-hydrate from GET /v1/agent/snapshot' },
     handler: async ({ deps, agent, query, res }) => {
       const cell = agent!.cell;
-      const read = () =>
-        readEvents(deps.db, deps.eventSigner, { cell, afterSequence: query.after, limit: query.limit });
+      const read = () => sharedRead(deps, cell, query.after, query.limit);
       let page = await read();
       if (page.kind === 'events' && page.events.length === 0 && query.wait > 0) {
         // the client going away ends the wait, so a dropped long-poll holds no waiter
@@ -402,6 +401,25 @@ function signSnapshot(deps: AppDeps, snapshot: CellSnapshot) {
     snapshotSignatures.set(snapshot, signed);
   }
   return signed;
+}
+
+// A change wakes every agent of its cell at once, all with the same cursor: they share one read
+const readsInFlight = new WeakMap<AppDeps, Map<string, ReturnType<typeof readEvents>>>();
+function sharedRead(deps: AppDeps, cell: string, after: number, limit: number) {
+  let reads = readsInFlight.get(deps);
+  if (!reads) {
+    reads = new Map();
+    readsInFlight.set(deps, reads);
+  }
+  const key = `${cell}\u0000${after}\u0000${limit}`;
+  let read = reads.get(key);
+  if (!read) {
+    read = readEvents(deps.db, deps.eventSigner, { cell, afterSequence: after, limit });
+    reads.set(key, read);
+    const forget = () => reads.delete(key);
+    read.then(forget, forget);
+  }
+  return read;
 }
 
 /** Seals, for the calling agent, the secret each entry's spec names (none without its encryption key). */

@@ -66,6 +66,27 @@ export async function recordObservedStatus(
   /** Only a resource of this cell is updated (an agent's report); another answers `not_found`. */
   scope: { cell?: string } = {},
 ): Promise<StatusReportOutcome> {
+  // Every agent of a cell reports the same resource: after the first, the others usually change
+  // nothing. Such a report is answered from one unlocked read, so a cell's reports do not queue on
+  // the row's lock (bench/fleet-delivery.ts). Anything that would change the row takes the lock.
+  if (!report.error && !report.deleted) {
+    const { rows: seen } = await db.query<{ unchanged: boolean }>(
+      `SELECT (observed_generation = $3 AND generation = $3 AND status = $4::jsonb AND last_error IS NULL
+               AND ($5::jsonb IS NULL OR observed_spec = $5::jsonb)
+               -- already reported after its latest event: a report after a re-send still counts
+               AND updated_at >= COALESCE((SELECT max(e.created_at) FROM outbox_events e
+                                            WHERE e.resource_id = resources.id), '-infinity')) AS unchanged
+         FROM resources WHERE id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR cell_id = $2)`,
+      [
+        report.resourceId,
+        scope.cell ?? null,
+        report.observedGeneration,
+        JSON.stringify(report.status),
+        report.observedSpec ? JSON.stringify(report.observedSpec) : null,
+      ],
+    );
+    if (seen[0]?.unchanged) return 'applied';
+  }
   return withTransaction(db, async (tx) => {
     // jsonb equality is semantic: key order and spacing in the agent's JSON do not matter
     const { rows } = await tx.query<{

@@ -3,6 +3,7 @@
 // environment sends those hosts to simulators with harness/intercept, or sets STRIPE_API_URL).
 // A vendor whose settings are missing is absent: the flows that need it fail with a message
 // naming the settings.
+import { createHash } from 'node:crypto';
 import sendgridClient from '@sendgrid/client';
 import sendgridMail from '@sendgrid/mail';
 import { ManagementClient } from 'auth0';
@@ -25,13 +26,51 @@ export interface EmailMessage {
   category: string;
 }
 
+/** A message the vendor already has, found again after an attempt whose outcome is unknown. */
+export interface FoundMessage {
+  id: string;
+  status: string;
+}
+
+export interface EmailVendor {
+  send(message: EmailMessage): Promise<void>;
+  /**
+   * The message sent to `to` under `idempotencyKey` (its custom arg), from SendGrid's Email Activity
+   * Feed, or undefined. The feed is eventually consistent at real SendGrid (a message can take
+   * seconds to minutes to appear), and rate limited (6 requests a minute): an absent answer
+   * shortly after the send is not proof that it did not go out.
+   */
+  findSent(idempotencyKey: string, to: string): Promise<FoundMessage | undefined>;
+}
+
+export interface SmsVendor {
+  send(message: { to: string; body: string; idempotencyKey: string }): Promise<{ sid: string }>;
+  /** A message to `to`, sent at or after `since`, whose body contains `marker`; or undefined. */
+  findSent(query: { to: string; marker: string; since: Date }): Promise<FoundMessage | undefined>;
+}
+
 export interface Vendors {
   stripe?: Stripe;
   salesforce?: SalesforceClient;
   auth?: ManagementClient;
-  email?: { send(message: EmailMessage): Promise<void> };
-  sms?: { send(message: { to: string; body: string; idempotencyKey: string }): Promise<{ sid: string }> };
+  email?: EmailVendor;
+  sms?: SmsVendor;
 }
+
+/**
+ * A short reference derived from an idempotency key, for a message body that carries nothing else
+ * (SMS): `Ref` and eight base-32 characters, so a retry can find the message it may have sent.
+ */
+export function messageRef(idempotencyKey: string): string {
+  const digest = createHash('sha256').update(idempotencyKey).digest();
+  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+  let ref = '';
+  for (let i = 0; i < 8; i++) ref += alphabet[digest[i]! % alphabet.length];
+  return `Ref ${ref}`;
+}
+
+/** An Activity Feed query value: SendGrid's strings are double-quoted, with `"` and `\` escaped. */
+const quoted = (value: string) => `"${value.replace(/["\\]/g, '\\$&')}"`;
 
 /** A vendor the flow needs is not configured: the message names the settings. */
 export class VendorMissingError extends Error {
@@ -142,6 +181,17 @@ export function createVendors(config: Config): Vendors {
           customArgs: { idempotency_key: message.idempotencyKey },
         });
       },
+      async findSent(idempotencyKey, to) {
+        const query = `unique_args['idempotency_key']=${quoted(idempotencyKey)} AND to_email=${quoted(to)}`;
+        const [, body] = await client.request({
+          method: 'GET',
+          url: '/v3/messages',
+          qs: { query, limit: 10 },
+        });
+        const messages = (body as { messages?: { msg_id: string; status: string }[] }).messages ?? [];
+        const found = messages[0];
+        return found ? { id: found.msg_id, status: found.status } : undefined;
+      },
     };
   }
   if (config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN && config.TWILIO_FROM_NUMBER) {
@@ -156,6 +206,17 @@ export function createVendors(config: Config): Vendors {
           body: message.body,
         });
         return { sid: sent.sid };
+      },
+      async findSent({ to, marker, since }) {
+        // newest first; a reset or an invitation sends few messages to one number in a window
+        const messages = await client.messages.list({
+          to,
+          from: config.TWILIO_FROM_NUMBER!,
+          dateSentAfter: since,
+          limit: 100,
+        });
+        const found = messages.find((m) => m.body?.includes(marker));
+        return found ? { id: found.sid, status: found.status } : undefined;
       },
     };
   }

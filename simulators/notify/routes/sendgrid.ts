@@ -6,6 +6,7 @@ import type { SimulatorContext } from '../../kit/index.ts';
 import type { Deliveries } from '../delivery.ts';
 import type { NotifyState } from '../state.ts';
 import { sendgridErrors } from '../vendor.ts';
+import { activityJson, matchesActivity, parseActivityQuery } from './sendgrid-activity.ts';
 import { copiesOf, type SendgridMail, validateMail } from './sendgrid-mail.ts';
 
 export function installSendgrid(router: Router, ctx: SimulatorContext<NotifyState>, deliveries: Deliveries) {
@@ -31,6 +32,29 @@ export function installSendgrid(router: Router, ctx: SimulatorContext<NotifyStat
       );
     });
     res.status(202).set('X-Message-Id', xMessageId).end();
+  });
+
+  // the Email Activity Feed (see sendgrid-activity.ts): the messages sent through SendGrid
+  router.get('/v3/messages', (req, res) => {
+    const denied = authProblem(req, ctx.state.config.sendgrid.apiKeys);
+    if (denied) return void res.status(401).json(sendgridErrors([{ message: denied }]));
+    const limit = req.query.limit === undefined ? 10 : Number(req.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      return void res
+        .status(400)
+        .json(sendgridErrors([{ message: 'limit must be 1 to 1000', field: 'limit' }]));
+    }
+    const query = typeof req.query.query === 'string' ? req.query.query : undefined;
+    const conditions = query === undefined ? [] : parseActivityQuery(query);
+    if (typeof conditions === 'string') {
+      return void res.status(400).json(sendgridErrors([{ message: conditions, field: 'query' }]));
+    }
+    const messages = ctx.state.mailbox
+      .find({ channel: 'email', status: 'any' })
+      .filter((m) => m.via === 'sendgrid' && matchesActivity(m, conditions))
+      .reverse()
+      .slice(0, limit);
+    res.json({ messages: messages.map(activityJson) });
   });
 }
 

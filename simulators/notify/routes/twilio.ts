@@ -58,12 +58,17 @@ export function installTwilio(router: Router, ctx: SimulatorContext<NotifyState>
 
   router.get(`${base}/Messages.json`, (req, res) => {
     const { To, From } = req.query as { To?: string; From?: string };
+    const dateSent = dateSentFilter(req.query as Record<string, unknown>);
+    if (typeof dateSent === 'string') {
+      return void res.status(400).json(twilioError(400, 20001, dateSent));
+    }
     const pageSize = Math.min(Math.max(Number(req.query.PageSize ?? 50) || 50, 1), 1000);
     const page = Math.max(Number(req.query.Page ?? 0) || 0, 0);
     const all = ctx.state.mailbox
       .find({ channel: 'sms', status: 'any', ...(To ? { to: To } : {}) })
       .filter((m) => (m.vendor as { accountSid: string }).accountSid === req.params.accountSid)
       .filter((m) => !From || m.from === From)
+      .filter((m) => sentBetween(m, dateSent))
       .reverse(); // Twilio lists newest first
     const slice = all.slice(page * pageSize, (page + 1) * pageSize);
     const uri = (p: number) => `${req.path}?PageSize=${pageSize}&Page=${p}`;
@@ -79,6 +84,47 @@ export function installTwilio(router: Router, ctx: SimulatorContext<NotifyState>
       next_page_uri: (page + 1) * pageSize < all.length ? uri(page + 1) : null,
     });
   });
+}
+
+interface DateSentFilter {
+  on?: string;
+  after?: number;
+  before?: number;
+}
+
+/**
+ * Twilio's `DateSent`, `DateSent>` and `DateSent<` (the SDK's dateSent, dateSentAfter and
+ * dateSentBefore): a day `YYYY-MM-DD` or an ISO 8601 instant, as the SDK writes Dates. `>` and
+ * `<` include their bound, as Twilio's do (`>=`/`<=` in its docs). A message not sent yet is
+ * dated by its creation. An unreadable date is an error message.
+ */
+function dateSentFilter(query: Record<string, unknown>): DateSentFilter | string {
+  const filter: DateSentFilter = {};
+  for (const [name, key] of [
+    ['DateSent', 'on'],
+    ['DateSent>', 'after'],
+    ['DateSent<', 'before'],
+  ] as const) {
+    const raw = query[name];
+    if (raw === undefined) continue;
+    const text = String(raw);
+    const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+    if (!Number.isFinite(ms)) return `Invalid ${name}: ${text}`;
+    if (key === 'on') filter.on = new Date(ms).toISOString().slice(0, 10);
+    // a bare day as an upper bound includes that whole day
+    else if (key === 'before' && /^\d{4}-\d{2}-\d{2}$/.test(text)) filter.before = ms + 86_400_000 - 1;
+    else filter[key] = ms;
+  }
+  return filter;
+}
+
+function sentBetween(message: { sentAt: string | null; createdAt: string }, filter: DateSentFilter): boolean {
+  const at = message.sentAt ?? message.createdAt;
+  const ms = Date.parse(at);
+  if (filter.on && new Date(ms).toISOString().slice(0, 10) !== filter.on) return false;
+  if (filter.after !== undefined && ms < filter.after) return false;
+  if (filter.before !== undefined && ms > filter.before) return false;
+  return true;
 }
 
 /** Basic auth with an account's SID and auth token; the path's account must be that account. */

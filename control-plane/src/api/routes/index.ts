@@ -10,6 +10,7 @@ import { registerAuditRoutes } from './audit.ts';
 import { registerBillingRoutes } from './billing.ts';
 import { registerInvitationRoutes } from './invitations.ts';
 import { registerOrgRoutes } from './orgs.ts';
+import { registerPasswordResetRoutes } from './password-resets.ts';
 import { registerResourceRoutes } from './resources.ts';
 import { registerSecretRoutes } from './secrets.ts';
 import { registerUserRoutes } from './users.ts';
@@ -22,6 +23,7 @@ export function registerRoutes(api: Api): void {
   registerAdminDiagnosticRoutes(api);
   registerAdminVendorRoutes(api);
   registerUserRoutes(api);
+  registerPasswordResetRoutes(api);
   registerSecretRoutes(api);
   registerBillingRoutes(api);
   registerResourceRoutes(api);

@@ -4,6 +4,8 @@ import { adminRoles, type Role } from '../../auth/principal.ts';
 import { sha256Hex } from '../../auth/secrets.ts';
 import { type Queryable, withTransaction } from '../../db/pool.ts';
 import { badRequest, conflict, forbidden, gone, notFound } from '../../errors.ts';
+import { acceptInviteType, inviteUserType } from '../../flows/definitions/invite-user.ts';
+import { startFlow } from '../../flows/start.ts';
 import type { Api } from '../route.ts';
 import { orgParams, role, z } from '../zod.ts';
 
@@ -19,12 +21,19 @@ const invitation = z
     createdAt: z.iso.datetime(),
     acceptedAt: z.iso.datetime().nullable(),
     acceptedBy: z.uuid().nullable(),
+    emailedAt: z.iso
+      .datetime()
+      .nullable()
+      .describe('When the invite-user flow emailed the one-time link (null until then)'),
   })
   .openapi('Invitation');
 const createdInvitation = invitation
   .extend({
-    token: z.string().describe('The one-time token, shown in this response only: it is stored as a hash'),
-    acceptPath: z.string().describe('Where the invitee POSTs {"token": …}'),
+    flowId: z
+      .uuid()
+      .describe(
+        'The invite-user flow: it creates the invitation at the auth provider and emails the invitee a one-time link, which exists only in that email',
+      ),
   })
   .openapi('CreatedInvitation');
 
@@ -39,9 +48,10 @@ interface InvitationRow {
   created_at: Date;
   accepted_at: Date | null;
   accepted_by: string | null;
+  emailed_at: Date | null;
 }
 // a pending invitation past its expiry reads as expired; the clock is the SQL one tests can move
-const columns = `id, org_id, email, role, invited_by, expires_at, created_at, accepted_at, accepted_by,
+const columns = `id, org_id, email, role, invited_by, expires_at, created_at, accepted_at, accepted_by, emailed_at,
   CASE WHEN status = 'pending' AND expires_at <= clock_now() THEN 'expired' ELSE status END AS status`;
 const toInvitation = (row: InvitationRow) => ({
   id: row.id,
@@ -53,6 +63,7 @@ const toInvitation = (row: InvitationRow) => ({
   createdAt: row.created_at.toISOString(),
   acceptedAt: row.accepted_at?.toISOString() ?? null,
   acceptedBy: row.accepted_by,
+  emailedAt: row.emailed_at?.toISOString() ?? null,
 });
 
 const acceptPath = '/v1/invitations/accept';
@@ -75,7 +86,8 @@ export function registerInvitationRoutes(api: Api): void {
   api.route({
     method: 'post',
     path: '/v1/orgs/{orgId}/invitations',
-    summary: 'Invite someone by email (only an owner may invite an owner)',
+    summary:
+      'Invite someone by email (only an owner may invite an owner); the invite-user flow emails them a one-time link',
     tags: ['invitations'],
     access: { kind: 'org', roles: adminRoles },
     params: orgParams,
@@ -85,7 +97,8 @@ export function registerInvitationRoutes(api: Api): void {
       // a leaked key must not be able to bring in a new member, who could then mint keys
       if (principal?.type !== 'user') throw forbidden('only a signed-in user can invite; API keys cannot');
       if (body.role === 'owner' && org.role !== 'owner') throw forbidden('only an owner may invite an owner');
-      const token = `pwinv_${randomBytes(32).toString('base64url')}`;
+      // no token matches this hash: the invite-user flow stores the hash of the token it emails
+      const unusable = sha256Hex(`unsent:${randomBytes(32).toString('base64url')}`);
       return withTransaction(deps.db, async (tx) => {
         if (await isMember(tx, org.id, body.email)) throw conflict(`${body.email} is already a member`);
         // an expired invitation can never be accepted; it must not block inviting the person again
@@ -102,7 +115,7 @@ export function registerInvitationRoutes(api: Api): void {
             org.id,
             body.email,
             body.role,
-            sha256Hex(token),
+            unusable,
             principal?.type === 'user' ? principal.userId : null,
             deps.config.INVITATION_TTL_HOURS,
           ],
@@ -117,9 +130,13 @@ export function registerInvitationRoutes(api: Api): void {
           data: { email: body.email, role: body.role },
           requestId,
         });
-        // Until the invite-email flow exists (a later issue), the inviter gets the token here, this
-        // once, to pass on; only its hash is stored, so it can never be read again.
-        return { ...toInvitation(rows[0]), token, acceptPath };
+        const flow = await startFlow(tx, {
+          type: inviteUserType,
+          orgId: org.id,
+          context: { invitationId: rows[0].id },
+          dedupeKey: `${inviteUserType}:${rows[0].id}`,
+        });
+        return { ...toInvitation(rows[0]), flowId: flow.id };
       });
     },
   });
@@ -193,7 +210,16 @@ export function registerInvitationRoutes(api: Api): void {
     body: z.object({ token: z.string().min(1).max(200) }).strict(),
     response: {
       status: 200,
-      schema: z.object({ orgId: z.uuid(), role, invitationId: z.uuid() }).openapi('InvitationAcceptance'),
+      schema: z
+        .object({
+          orgId: z.uuid(),
+          role,
+          invitationId: z.uuid(),
+          flowId: z
+            .uuid()
+            .describe("The accept-invite flow: the auth provider's membership, the admins' emails"),
+        })
+        .openapi('InvitationAcceptance'),
     },
     handler: async ({ deps, body, principal, requestId }) => {
       if (principal?.type !== 'user') throw forbidden('only a signed-in user can accept an invitation');
@@ -229,7 +255,13 @@ export function registerInvitationRoutes(api: Api): void {
           data: { email: found.email, role: found.role, userId: principal.userId },
           requestId,
         });
-        return { orgId: found.org_id, role: found.role, invitationId: found.id };
+        const flow = await startFlow(tx, {
+          type: acceptInviteType,
+          orgId: found.org_id,
+          context: { invitationId: found.id, userId: principal.userId },
+          dedupeKey: `${acceptInviteType}:${found.id}`,
+        });
+        return { orgId: found.org_id, role: found.role, invitationId: found.id, flowId: flow.id };
       });
     },
   });

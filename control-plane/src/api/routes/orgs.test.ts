@@ -112,6 +112,61 @@ describe('organizations', () => {
     expect((await asKey.get(`/v1/orgs/${owner.orgId}/members`)).status).toBe(401);
   });
 
+  it('deletes an organization: hidden at once, keys and invitations revoked, purged after retention, audit kept', async () => {
+    const owner = await cp.newOrg('doomed');
+    const base = `/v1/orgs/${owner.orgId}`;
+    const key = await owner.client.post(`${base}/api-keys`, { name: 'ci', role: 'owner' });
+    expect(key.status).toBe(201);
+    const asKey = apiClient(cp.url, key.body.key);
+    await cp.deps.flows.waitForCompletion(key.body.flowId, 10_000);
+    // only a signed-in owner may delete it: an owner API key may not
+    expect((await asKey.delete(base)).status).toBe(403);
+    const invited = await owner.client.post(`${base}/invitations`, {
+      email: 'x@example.test',
+      role: 'member',
+    });
+    expect(invited.status).toBe(201);
+
+    const deletion = await owner.client.delete(base);
+    expect(deletion.status).toBe(202);
+    expect(deletion.body).toEqual({ flowId: expect.any(String), purgeAfter: expect.any(String) });
+    expect((await owner.client.get(base)).status).toBe(404);
+    expect((await owner.client.delete(base)).status).toBe(404);
+    expect((await asKey.get(`${base}/members`)).status).toBe(401);
+    const invitations = await cp.deps.db.query('SELECT status FROM invitations WHERE org_id = $1', [
+      owner.orgId,
+    ]);
+    expect(invitations.rows.map((row) => row.status)).toEqual(['revoked']);
+
+    // without vendors there is nothing to cancel; the flow waits for the retention period
+    for (let waited = 0; waited < 10_000; waited += 50) {
+      const { rows } = await cp.deps.db.query('SELECT state, current_step FROM flows WHERE id = $1', [
+        deletion.body.flowId,
+      ]);
+      if (rows[0].state === 'waiting' && rows[0].current_step === 'await-retention') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(
+      (await cp.deps.db.query('SELECT 1 FROM organizations WHERE id = $1', [owner.orgId])).rowCount,
+    ).toBe(1);
+    const moved = await cp.admin.post('/v1/admin/clock', {
+      advanceMs: cp.deps.config.TENANT_RETENTION_MS + 1_000,
+    });
+    expect(moved.status).toBe(200);
+    expect(await cp.deps.flows.waitForCompletion(deletion.body.flowId, 10_000)).toMatchObject({
+      state: 'succeeded',
+    });
+    expect(
+      (await cp.deps.db.query('SELECT 1 FROM organizations WHERE id = $1', [owner.orgId])).rowCount,
+    ).toBe(0);
+    const audit = await cp.deps.db.query('SELECT action FROM audit_log WHERE org_id = $1 ORDER BY id', [
+      owner.orgId,
+    ]);
+    expect(audit.rows.map((row) => row.action)).toEqual(
+      expect.arrayContaining(['organization.deletion_requested', 'user.deleted', 'organization.purged']),
+    );
+  });
+
   it('serves health, readiness, metrics and the OpenAPI document', async () => {
     expect((await cp.anonymous.get('/healthz')).body).toEqual({ status: 'ok' });
     expect((await cp.anonymous.get('/readyz')).body).toEqual({ status: 'ready' });

@@ -2,6 +2,8 @@ import { recordAudit } from '../../audit.ts';
 import { adminRoles, type Role } from '../../auth/principal.ts';
 import { type Queryable, withTransaction } from '../../db/pool.ts';
 import { conflict, forbidden, notFound } from '../../errors.ts';
+import { deleteTenantType } from '../../flows/definitions/delete-tenant.ts';
+import { startFlow } from '../../flows/start.ts';
 import type { Api } from '../route.ts';
 import { orgParams, role, z } from '../zod.ts';
 
@@ -45,6 +47,16 @@ const toOrganization = (row: OrgRow) => ({
   createdAt: row.created_at.toISOString(),
   role: row.role,
 });
+
+const tenantDeletion = z
+  .object({
+    flowId: z.uuid().describe('The delete-tenant flow (operators follow it under /v1/admin/flows)'),
+    purgeAfter: z.iso.datetime().describe("When the organization's metadata is purged (TENANT_RETENTION_MS)"),
+  })
+  .openapi('TenantDeletion');
+
+/** Flows that create or change the organization's Stripe subscription: a deletion waits for them. */
+const billingChanges = ['billing-setup', 'plan-change', 'update-payment-method'];
 
 const memberParams = orgParams.extend({ userId: z.uuid() });
 const TRIAL_DAYS = 14;
@@ -157,6 +169,73 @@ export function registerOrgRoutes(api: Api): void {
         });
         return toOrganization(rows[0]!);
       }),
+  });
+
+  api.route({
+    method: 'delete',
+    path: '/v1/orgs/{orgId}',
+    summary:
+      'Delete the organization (owners only): it disappears at once, a flow cancels its subscription, updates the CRM, deprovisions its resources, removes members who have no other organization, and purges its metadata after the retention period; the audit log is kept',
+    tags: ['organizations'],
+    access: { kind: 'org', roles: ['owner'] },
+    params: orgParams,
+    response: { status: 202, schema: tenantDeletion },
+    handler: async ({ deps, org, principal, requestId }) => {
+      if (principal?.type !== 'user')
+        throw forbidden('only a signed-in owner can delete an organization; API keys cannot');
+      return withTransaction(deps.db, async (tx) => {
+        // billing starts and changes lock the account too: none can begin until this commits
+        await tx.query('SELECT 1 FROM billing_accounts WHERE org_id = $1 FOR UPDATE', [org.id]);
+        const busy = await tx.query<{ type: string }>(
+          `SELECT type FROM flows WHERE org_id = $1 AND type = ANY($2) AND state IN ('pending', 'running', 'waiting') LIMIT 1`,
+          [org.id, billingChanges],
+        );
+        // cancelling now would race the flow that is making the subscription: it could outlive us
+        if (busy.rows[0])
+          throw conflict(
+            `a ${busy.rows[0].type} flow of this organization is still running; delete the organization once it has finished`,
+          );
+        const { rows } = await tx.query<{ slug: string; requested_at: Date }>(
+          `UPDATE organizations SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL
+           RETURNING slug, clock_now() AS requested_at`,
+          [org.id],
+        );
+        // deleted by a concurrent request: the organization is gone for this caller too
+        if (!rows[0]) throw notFound('organization');
+        const requestedAt = rows[0].requested_at;
+        // nothing acts for the organization any more: its keys stop working, its invitations too
+        const keys = await tx.query(
+          'UPDATE api_keys SET revoked_at = now() WHERE org_id = $1 AND revoked_at IS NULL',
+          [org.id],
+        );
+        const invitations = await tx.query(
+          `UPDATE invitations SET status = 'revoked' WHERE org_id = $1 AND status = 'pending'`,
+          [org.id],
+        );
+        const flow = await startFlow(tx, {
+          type: deleteTenantType,
+          orgId: org.id,
+          context: { orgId: org.id, requestedAt: requestedAt.toISOString(), requestId },
+          dedupeKey: `${deleteTenantType}:${org.id}`,
+        });
+        const purgeAfter = new Date(requestedAt.getTime() + deps.config.TENANT_RETENTION_MS);
+        await recordAudit(tx, principal, {
+          orgId: org.id,
+          action: 'organization.deletion_requested',
+          targetType: 'organization',
+          targetId: org.id,
+          data: {
+            slug: rows[0].slug,
+            flowId: flow.id,
+            purgeAfter: purgeAfter.toISOString(),
+            revokedApiKeys: keys.rowCount ?? 0,
+            revokedInvitations: invitations.rowCount ?? 0,
+          },
+          requestId,
+        });
+        return { flowId: flow.id, purgeAfter: purgeAfter.toISOString() };
+      });
+    },
   });
 
   api.route({

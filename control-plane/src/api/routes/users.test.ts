@@ -27,6 +27,7 @@ describe('delete user', () => {
       [owner.orgId, bobId],
     );
 
+    await cp.deps.db.query(`UPDATE users SET phone = '+14155550123' WHERE id = $1`, [bobId]);
     const deletion = await bob.client.delete('/v1/users/me');
     expect(deletion.status).toBe(202);
     expect(await cp.deps.flows.waitForCompletion(deletion.body.flowId, 5000)).toEqual({
@@ -35,8 +36,10 @@ describe('delete user', () => {
     });
 
     expect((await bob.client.get('/v1/users/me')).status).toBe(401);
-    const user = await cp.deps.db.query('SELECT email, name, deleted_at FROM users WHERE id = $1', [bobId]);
-    expect(user.rows[0]).toMatchObject({ email: null, name: null });
+    const user = await cp.deps.db.query('SELECT email, name, phone, deleted_at FROM users WHERE id = $1', [
+      bobId,
+    ]);
+    expect(user.rows[0]).toMatchObject({ email: null, name: null, phone: null });
     expect(user.rows[0].deleted_at).not.toBeNull();
     const keys = await cp.deps.db.query('SELECT revoked_at FROM api_keys WHERE created_by = $1', [bobId]);
     expect(keys.rows[0].revoked_at).not.toBeNull();
@@ -55,8 +58,45 @@ describe('delete user', () => {
       'revoke-sessions',
       'revoke-api-keys',
       'remove-memberships',
+      'delete-auth-user',
       'erase-user',
     ]);
+    // no Management API configured here: the audit says the user stays at the provider
+    expect(flow.body.context.authProvider).toBe('not configured');
+  });
+
+  it('deletes the user at the auth provider; a 404 on a retry counts as done', async () => {
+    const dave = await cp.newUser('dave');
+    await dave.client.get('/v1/users/me');
+    const deleted: string[] = [];
+    // the first call deletes, but its answer is lost (a 503); the retry finds the user gone (404)
+    const fakeAuth = {
+      users: {
+        async delete(id: string) {
+          const again = deleted.includes(id);
+          deleted.push(id);
+          throw Object.assign(new Error(again ? 'The user does not exist.' : 'Service Unavailable'), {
+            statusCode: again ? 404 : 503,
+          });
+        },
+      },
+    };
+    Object.assign(cp.deps.vendors, { auth: fakeAuth });
+    try {
+      const deletion = await dave.client.delete('/v1/users/me');
+      expect(await cp.deps.flows.waitForCompletion(deletion.body.flowId, 5000)).toEqual({
+        state: 'succeeded',
+        lastError: null,
+      });
+      expect(deleted).toEqual([dave.sub, dave.sub]);
+      const audit = await cp.deps.db.query(
+        `SELECT data FROM audit_log WHERE target_id = $1 AND action = 'user.deleted'`,
+        [await userId(dave.sub)],
+      );
+      expect(audit.rows[0].data).toMatchObject({ requestedBy: 'self', authProvider: 'deleted' });
+    } finally {
+      delete cp.deps.vendors.auth;
+    }
   });
 
   it('refuses to orphan an organization, and lets the operator delete a user', async () => {

@@ -11,9 +11,12 @@ const me = z
     id: z.uuid(),
     email: z.string().nullable(),
     name: z.string().nullable(),
+    /** E.164; password-reset notices go there by SMS. */
+    phone: z.string().nullable(),
     createdAt: z.iso.datetime(),
   })
   .openapi('User');
+const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number, such as +14155550123');
 const deletion = z.object({ flowId: z.uuid(), userId: z.uuid() }).openapi('UserDeletion');
 
 /** Starts the delete-user flow (once per user, however often it is asked for). */
@@ -52,17 +55,56 @@ export function registerUserRoutes(api: Api): void {
         id: string;
         email: string | null;
         name: string | null;
+        phone: string | null;
         created_at: Date;
-      }>('SELECT id, email, name, created_at FROM users WHERE id = $1', [principal.userId]);
+      }>('SELECT id, email, name, phone, created_at FROM users WHERE id = $1', [principal.userId]);
       const row = rows[0]!;
-      return { id: row.id, email: row.email, name: row.name, createdAt: row.created_at.toISOString() };
+      return {
+        id: row.id,
+        email: row.email,
+        name: row.name,
+        phone: row.phone,
+        createdAt: row.created_at.toISOString(),
+      };
+    },
+  });
+
+  api.route({
+    method: 'patch',
+    path: '/v1/users/me',
+    summary: 'Set or clear my phone number (E.164)',
+    tags: ['users'],
+    access: { kind: 'authenticated' },
+    body: z.object({ phone: e164.nullable() }).strict(),
+    response: { status: 200, schema: me },
+    handler: async ({ deps, principal, body }) => {
+      if (principal?.type !== 'user') throw forbidden('an API key is not a user');
+      const { rows } = await deps.db.query<{
+        id: string;
+        email: string | null;
+        name: string | null;
+        phone: string | null;
+        created_at: Date;
+      }>('UPDATE users SET phone = $2 WHERE id = $1 RETURNING id, email, name, phone, created_at', [
+        principal.userId,
+        body.phone,
+      ]);
+      const row = rows[0]!;
+      return {
+        id: row.id,
+        email: row.email,
+        name: row.name,
+        phone: row.phone,
+        createdAt: row.created_at.toISOString(),
+      };
     },
   });
 
   api.route({
     method: 'delete',
     path: '/v1/users/me',
-    summary: 'Delete my account: sessions and keys revoked, memberships removed, audit kept',
+    summary:
+      'Delete my account: sessions and keys revoked, memberships removed, deleted at the auth provider, audit kept',
     tags: ['users'],
     access: { kind: 'authenticated' },
     response: { status: 202, schema: deletion },
