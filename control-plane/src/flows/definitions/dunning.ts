@@ -9,6 +9,7 @@ import { need, type Vendors } from '../../vendors/index.ts';
 import { onStripeEvent } from '../../webhooks/stripe.ts';
 import { defineFlow, type FlowDefinition, type StepContext } from '../definition.ts';
 import { signalFlows, startFlow } from '../start.ts';
+import { waitForAgents } from './provision-resource.ts';
 
 export const dunningType = 'dunning';
 
@@ -243,22 +244,15 @@ export function dunningFlow(vendors: Vendors, options: DunningOptions): FlowDefi
                 AND cell_id IS NOT NULL AND status->>'phase' IS DISTINCT FROM 'suspended' ORDER BY id`,
             [ids],
           );
-          if (rows.length === 0) return { context: { suspensionConfirmed: true } };
-          const now = (await ctx.now()).getTime();
-          const deadline = ctx.context.deadline
-            ? Date.parse(ctx.context.deadline)
-            : now + options.confirmTimeoutMs;
-          if (now >= deadline) {
-            ctx.logger.warn(
-              { unconfirmed: rows.map((row) => row.id) },
-              'agents did not confirm the suspension in time',
-            );
-            return { context: { suspensionConfirmed: false } };
-          }
-          return {
-            context: { deadline: new Date(deadline).toISOString() },
-            wait: { signal: resourceSignal(rows[0]!.id), until: new Date(deadline) },
-          };
+          const outcome = await waitForAgents(
+            ctx,
+            rows.map((row) => row.id),
+            options.confirmTimeoutMs,
+            'the suspension',
+          );
+          if (outcome === 'confirmed' || outcome === 'timed-out')
+            return { context: { suspensionConfirmed: outcome === 'confirmed' } };
+          return outcome;
         },
       },
       {

@@ -2,10 +2,10 @@ import { recordAudit } from '../../audit.ts';
 import { loadBillingAccount, refusedByStripe } from '../../billing/account.ts';
 import { upsertOpportunity } from '../../billing/crm.ts';
 import { ensurePrice, monthlyPriceCents, type PaidPlan, type Plan } from '../../billing/plans.ts';
-import { resourceSignal } from '../../dataplane/status.ts';
 import { setOutboxTraceparent } from '../../dataplane/traceparent.ts';
 import { need, type Vendors } from '../../vendors/index.ts';
 import { defineFlow, type FlowDefinition } from '../definition.ts';
+import { waitForAgents } from './provision-resource.ts';
 
 export const planChangeType = 'plan-change';
 
@@ -96,22 +96,15 @@ export function planChangeFlow(
               ORDER BY r.id`,
             [ctx.orgId],
           );
-          if (rows.length === 0) return { context: { limitsConfirmed: true } };
-          const now = (await ctx.now()).getTime();
-          const deadline = ctx.context.deadline
-            ? Date.parse(ctx.context.deadline)
-            : now + options.confirmTimeoutMs;
-          if (now >= deadline) {
-            ctx.logger.warn(
-              { unconfirmed: rows.map((row) => row.id) },
-              'agents did not confirm the new limits in time',
-            );
-            return { context: { limitsConfirmed: false } };
-          }
-          return {
-            context: { deadline: new Date(deadline).toISOString() },
-            wait: { signal: resourceSignal(rows[0]!.id), until: new Date(deadline) },
-          };
+          const outcome = await waitForAgents(
+            ctx,
+            rows.map((row) => row.id),
+            options.confirmTimeoutMs,
+            'the new limits',
+          );
+          if (outcome === 'confirmed' || outcome === 'timed-out')
+            return { context: { limitsConfirmed: outcome === 'confirmed' } };
+          return outcome;
         },
       },
       {

@@ -57,6 +57,30 @@ export async function waitForDataPlane<C extends DataPlaneWaitContext>(
   };
 }
 
+/**
+ * Waits until no resource of `unconfirmed` is left (the agents confirmed a change of many
+ * resources), woken by the first one's reports, or until the deadline fixed on the flow clock at
+ * the first wait: `'confirmed'`, `'timed-out'` (logged with what was left), or the wait itself.
+ */
+export async function waitForAgents<C extends FlowContext & { deadline?: string }>(
+  ctx: StepContext<C>,
+  unconfirmed: readonly string[],
+  timeoutMs: number,
+  what: string,
+): Promise<'confirmed' | 'timed-out' | StepOutcome<C>> {
+  if (unconfirmed.length === 0) return 'confirmed';
+  const now = (await ctx.now()).getTime();
+  const deadline = ctx.context.deadline ? Date.parse(ctx.context.deadline) : now + timeoutMs;
+  if (now >= deadline) {
+    ctx.logger.warn({ unconfirmed }, `agents did not confirm ${what} in time`);
+    return 'timed-out';
+  }
+  return {
+    context: { deadline: new Date(deadline).toISOString() } as Partial<C>,
+    wait: { signal: resourceSignal(unconfirmed[0]!), until: new Date(deadline) },
+  };
+}
+
 /** Reads the resource; only a hard delete (its organization purged) makes it disappear. */
 export async function loadResource(db: Queryable, resourceId: string): Promise<ResourceProgress> {
   const resource = await readResourceProgress(db, resourceId);
