@@ -11,14 +11,13 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import {
   checkSlos,
-  defineSlo,
   encodeTraceRequestProto,
   startTraceCollector,
   type TraceSpan,
   TraceStore,
   toOtlpJson,
 } from '../harness/traces/index.ts';
-import { makeSpan, newTraceId, stepSpan } from '../harness/traces/test-spans.ts';
+import { makeSpan, newTraceId, sampleSlos, stepSpan } from '../harness/traces/test-spans.ts';
 import { percentile, round } from './support.ts';
 
 const { values } = parseArgs({
@@ -193,22 +192,7 @@ function sloEvaluation() {
   }
   const store = new TraceStore({ maxSpans: spans.length });
   store.add(spans);
-  const slos = [
-    defineSlo({
-      name: 'activate',
-      flow: 'create-api-key',
-      from: { step: 'activate' },
-      percentile: { p: 99, max: 50 },
-    }),
-    defineSlo({
-      name: 'request to webhook',
-      flow: 'create-api-key',
-      from: 'POST /v1/orgs/*',
-      to: { name: 'webhook.deliver', service: 'notify' },
-      max: 100,
-    }),
-    defineSlo({ name: 'no data', from: 'DELETE /v1/users/me', max: 10 }),
-  ];
+  const slos = sampleSlos;
   const timesMs: number[] = [];
   let results: ReturnType<typeof checkSlos> = [];
   for (let run = 0; run < 7; run++) {

@@ -12,7 +12,7 @@ import {
   TraceStore,
 } from './index.ts';
 import type { TraceSpan } from './span.ts';
-import { makeSpan, newTraceId, stepSpan } from './test-spans.ts';
+import { makeSpan, newTraceId, sampleSlos as slos, stepSpan } from './test-spans.ts';
 
 /** `count` create-api-key flows: a request, three steps, and a webhook linked to the last step. */
 function flows(count: number, slowEvery = 0): TraceSpan[] {
@@ -45,23 +45,6 @@ function flows(count: number, slowEvery = 0): TraceSpan[] {
   }
   return spans;
 }
-
-const slos = [
-  defineSlo({
-    name: 'activate step',
-    flow: 'create-api-key',
-    from: { step: 'activate' },
-    percentile: { p: 99, max: 50 },
-  }),
-  defineSlo({
-    name: 'request to webhook',
-    flow: 'create-api-key',
-    from: 'POST /v1/orgs/*',
-    to: { name: 'webhook.deliver', service: 'notify' },
-    max: 100,
-  }),
-  defineSlo({ name: 'never seen', from: 'DELETE /v1/users/me', max: 10 }),
-];
 
 describe('checkSlos', () => {
   it('passes when every sample is within the threshold, with p50/p99/max and n', () => {

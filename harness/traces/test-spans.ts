@@ -1,6 +1,8 @@
 // Spans made by hand for the tests and the benchmark: times in milliseconds from an epoch, ids
 // from a counter, everything else defaulted.
+
 import { randomBytes } from 'node:crypto';
+import { defineSlo } from './slo.ts';
 import type { Attributes, TraceSpan } from './span.ts';
 import { nanosToMs } from './span.ts';
 
@@ -64,3 +66,21 @@ export function stepSpan(
     attributes: { 'flow.id': flow.id, 'flow.type': flow.type, 'flow.step': step, 'flow.attempt': attempt },
   });
 }
+
+/** SLOs over the spans these helpers make: a step percentile, a flow from request to webhook, and one that sees no data. */
+export const sampleSlos = [
+  defineSlo({
+    name: 'activate step',
+    flow: 'create-api-key',
+    from: { step: 'activate' },
+    percentile: { p: 99, max: 50 },
+  }),
+  defineSlo({
+    name: 'request to webhook',
+    flow: 'create-api-key',
+    from: 'POST /v1/orgs/*',
+    to: { name: 'webhook.deliver', service: 'notify' },
+    max: 100,
+  }),
+  defineSlo({ name: 'never seen', from: 'DELETE /v1/users/me', max: 10 }),
+];
